@@ -1,0 +1,106 @@
+"""The one place that picks implementations and wires the engine together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Sequence
+
+from engine.calendar import WeddingCalendar
+from engine.clock import Clock, SystemClock, to_epoch_s
+from engine.security.accounts import Accounts
+from engine.security.audit import AuditLog
+from engine.security.passwords import passwords_for
+from engine.security.tokens import Tokens
+from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
+from engine.settings import Settings
+from engine.storage.db import Database
+
+if TYPE_CHECKING:
+    from engine.actuators.base import Actuator
+    from engine.metrics.store import MetricStore
+    from engine.sources.base import MetricSource
+
+
+@dataclass
+class Engine:
+    """Everything the app and the jobs need, built once per process by ``build_engine``."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    audit: AuditLog
+    accounts: Accounts
+    tokens: Tokens
+    services: Sequence[ServiceSpec]
+    calendar: WeddingCalendar
+    actuator: "Actuator"
+    source: "MetricSource"
+    store: "MetricStore"
+    state: dict = field(default_factory=dict)
+
+    def service_names(self) -> list[str]:
+        """Return the configured service ids in catalogue order."""
+        return [s.name for s in self.services]
+
+    def collect_metrics(self) -> int:
+        """Collect new samples from the source into the live store; return how many."""
+        now = self.clock.now()
+        batch = self.source.collect(now)       # gather
+        return self.store.ingest(batch)        # apply
+
+    def backfill_history(self, days: int) -> int:
+        """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
+        backfill = getattr(self.source, "backfill", None)
+        if backfill is None or days <= 0:
+            return 0
+        now = self.clock.now()
+        # Coarse history for the long ranges, then the last hour at the live 5 s step so the
+        # live charts open full instead of with a gap up to the first collection.
+        recent = now - timedelta(hours=1)
+        n = self.store.ingest(backfill(now - timedelta(days=days), recent, step_s=300))
+        return n + self.store.ingest(backfill(recent, now, step_s=5))
+
+    def size_simulated_cluster(self) -> None:
+        """Start a simulated cluster where a well-tuned autoscaler would be now.
+
+        Without it the demo would open on every service at its minimum in the middle of a
+        Saturday. Reads the calendar, so it runs at start-up, after the schema check.
+        """
+        sizes = getattr(self.source, "well_tuned_sizes", None)
+        preset = getattr(self.actuator, "preset", None)
+        if sizes is not None and preset is not None:
+            preset(sizes(self.clock.now()))
+
+    def data_age_s(self) -> float | None:
+        """Seconds since the newest stored sample, or None when there is none yet."""
+        last = self.store.last_ingest_ts()
+        if last is None:
+            return None
+        return to_epoch_s(self.clock.now()) - last
+
+
+def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
+                 source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
+                 services: Sequence[ServiceSpec] = DEFAULT_SERVICES) -> Engine:
+    """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes)."""
+    from engine.actuators.simulated import SimulatedCluster
+    from engine.metrics.memory_store import RingBufferStore
+    from engine.sources.simulator import Simulator
+
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    audit = AuditLog(settings.secret_key)
+    calendar = WeddingCalendar(db, clock)
+    actuator = actuator or SimulatedCluster(services)
+    if source is None:
+        source = Simulator(services, actuator, calendar, seed=settings.seed,
+                           step_s=5.0)
+    store = RingBufferStore([s.name for s in services], list(METRIC_IDS))
+    return Engine(
+        settings=settings, clock=clock, db=db, audit=audit,
+        accounts=Accounts(audit, clock, settings.session_idle_minutes,
+                          passwords_for(settings.password_hash_profile)),
+        tokens=Tokens(audit, clock), services=services, calendar=calendar,
+        actuator=actuator, source=source, store=store,
+    )

@@ -1,0 +1,120 @@
+"""Server-side access control: the request guard, ``require`` and denial auditing.
+
+Every page, Dash callback and API route passes through here. Anonymous requests to pages
+are redirected to ``/login``; anonymous requests to ``/_dash-*`` and ``/api/`` get 401;
+a signed-in principal without the permission gets 403 and the denial is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+from urllib.parse import urlparse
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from engine.security.audit import Actor
+from engine.security.permissions import Permission
+
+# Served to everybody: sign-in, liveness/readiness, metrics (token-checked separately),
+# Dash's static assets and our vendored CSS.
+PUBLIC_PREFIXES = ("/login", "/healthz", "/readyz", "/metrics", "/assets/", "/static/",
+                   "/_favicon.ico", "/favicon.ico")
+API_PREFIXES = ("/_dash-", "/_reload-hash", "/api/")
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def is_public(path: str) -> bool:
+    """True for paths anyone may fetch without signing in."""
+    return any(path == p or path.startswith(p) for p in PUBLIC_PREFIXES)
+
+
+def client_ip() -> str:
+    """Return the peer address of the current request (no proxy headers are trusted)."""
+    return request.remote_addr or ""
+
+
+def actor_of(principal) -> Actor:
+    """Return the audit Actor for a principal in the current request."""
+    role = principal.role.value if getattr(principal, "role", None) else ""
+    return Actor(getattr(principal, "username", "anonymous"), role, client_ip())
+
+
+def audit_denial(permission: Permission | str, target: str) -> None:
+    """Write one ``access.denied`` audit row for the current principal."""
+    services = current_app.extensions["wedscale"]
+    with services.db.session() as session:
+        services.audit.record(session, now=services.clock.now(), actor=actor_of(current_user),
+                              action="access.denied", outcome="denied", target=target[:255],
+                              details={"permission": str(getattr(permission, "value", permission)),
+                                       "method": request.method})
+
+
+def json_error(status: int, error: str, message: str, details: dict | None = None):
+    """Return the API's error shape ``{error, message, details}`` with ``status``."""
+    response = jsonify({"error": error, "message": message, "details": details or {}})
+    response.status_code = status
+    return response
+
+
+def require(permission: Permission) -> None:
+    """Abort with 401 (anonymous) or 403 (audited) unless the current principal holds it."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not current_user.can(permission):
+        audit_denial(permission, request.path)
+        abort(403)
+
+
+def guarded(permission: Permission) -> Callable:
+    """Decorate a Dash callback so it runs only for principals holding ``permission``.
+
+    The check runs inside the callback's HTTP request, so a refusal is a real 403
+    response, not a 200 carrying an error text.
+    """
+
+    def wrap(func: Callable) -> Callable:
+        def checked(*args, **kwargs):
+            require(permission)
+            return func(*args, **kwargs)
+
+        checked.__name__ = func.__name__
+        checked.__doc__ = func.__doc__
+        checked.required_permission = permission
+        return checked
+
+    return wrap
+
+
+def _same_origin(origin: str) -> bool:
+    parsed = urlparse(origin)
+    return parsed.netloc == request.host
+
+
+def install_guard(server: Flask, page_permission: Callable[[str], Permission | None]) -> None:
+    """Register the before-request guard on ``server`` (before Dash adds its own hooks)."""
+
+    @server.before_request
+    def _guard():
+        path = request.path
+        origin = request.headers.get("Origin")
+        if request.method in STATE_CHANGING and origin and origin != "null" and not _same_origin(origin):
+            return json_error(403, "forbidden", "cross-origin request refused")
+        if request.method in STATE_CHANGING and origin == "null":
+            return json_error(403, "forbidden", "cross-origin request refused")
+        if is_public(path):
+            return None
+        if path.startswith(API_PREFIXES):
+            if not current_user.is_authenticated:
+                return json_error(401, "unauthorized", "sign in or send a valid bearer token")
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        permission = page_permission(path)
+        if permission is None:
+            return None  # an unknown page: the router shows "not found"
+        if not current_user.can(permission):
+            audit_denial(permission, path)
+            g.denied_permission = permission
+            abort(403)
+        return None

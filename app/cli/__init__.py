@@ -1,0 +1,28 @@
+"""The ``wedscale`` command line: operator commands and the evaluation commands.
+
+Every command exits non-zero with a one-line reason on failure (``ClickException``).
+Heavy imports happen inside the commands so ``wedscale --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from app.cli.admin import audit_group, db_group, demo_group, tokens_group, users_group
+from app.cli.evaluation import backtest_command, detect_command, replay_command
+from app.cli.serve import engine_command, serve_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Wedscale: the scalability console of a wedding-services platform."""
+
+
+for _command in (serve_command, engine_command, db_group, demo_group, users_group, tokens_group,
+                 audit_group, detect_command, backtest_command, replay_command):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="wedscale")

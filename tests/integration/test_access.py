@@ -1,0 +1,191 @@
+"""Every route and every Dash callback against a table written by hand from DESIGN.md.
+
+The tables below are typed out, not derived from the permission table the app uses: a new
+route or callback without an entry here fails ``test_every_route_has_an_entry`` /
+``test_every_callback_has_an_entry``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.security.permissions import Role
+from engine.storage.models import AuditEntry
+
+V, C, O, A = (Role.SCALABILITY_VIEWER, Role.WEDDING_COORDINATOR, Role.SCALABILITY_OPERATOR,
+              Role.SCALABILITY_ADMIN)
+ALL = {V, C, O, A}
+COORD_UP = {C, O, A}
+ADMIN = {A}
+PUBLIC = "public"
+SESSION = "any signed-in user"
+PAGES = "page table below"
+CALLBACKS = "callback table below"
+
+# Flask url_map rule -> who may use it.
+ROUTES = {
+    "/login": PUBLIC,
+    "/logout": PUBLIC,
+    "/healthz": PUBLIC,
+    "/readyz": PUBLIC,
+    "/static/vendor/<path:filename>": PUBLIC,
+    "/assets/<path:filename>": PUBLIC,
+    "/_favicon.ico": PUBLIC,
+    "/_dash-layout": SESSION,
+    "/_dash-dependencies": SESSION,
+    "/_reload-hash": SESSION,
+    "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": SESSION,
+    "/_dash-update-component": CALLBACKS,
+    "/": PAGES,
+    "/<path:path>": PAGES,
+    "/api/scalability/metrics/realtime": ALL,
+    "/api/scalability/status": ALL,
+    "/api/audit": ADMIN,
+    "/api/audit/export": ADMIN,
+}
+
+# Console page path -> roles that may open it (DESIGN.md matrix).
+PAGE_ROLES = {
+    "/": ALL,
+    "/live": ALL,
+    "/scaling": ALL,
+    "/weddings": COORD_UP,
+    "/audit": ADMIN,
+    "/users": ADMIN,
+    "/health": ADMIN,
+}
+
+# Dash callback (its output ids, sorted) -> roles that may call it.
+CALLBACK_ROLES = {
+    ("live-cursor.data", "live-graph.figure", "live-status.children"): ALL,
+    ("live-cursor.data", "live-graph.extendData", "live-status.children"): ALL,
+    ("overview-grid.children",): ALL,
+    ("scaling-table-box.children",): ALL,
+    ("users-feedback.children", "users-pick.options", "users-table-box.children"): ADMIN,
+    ("audit-export.href", "audit-page.children", "audit-table.children"): ADMIN,
+    ("audit-chain.children",): ADMIN,
+    ("health-box.children",): ADMIN,
+    ("page-content.children",): "router",
+}
+
+API_GETS = {
+    "/api/scalability/metrics/realtime": ALL,
+    "/api/scalability/status": ALL,
+    "/api/audit": ADMIN,
+    "/api/audit/export": ADMIN,
+}
+
+
+def _output_ids(key: str) -> list[str]:
+    """``"..a.b...c.d@hash.."`` (Dash's callback_map key) -> ``["a.b", "c.d"]``."""
+    return [o.split("@")[0] for o in key.strip(".").split("...")]
+
+
+def _outputs_key(key: str) -> tuple[str, ...]:
+    return tuple(sorted(_output_ids(key)))
+
+
+def _forged_body(key: str, callback: dict) -> dict:
+    outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in _output_ids(key)]
+    inputs = [{"id": i["id"], "property": i["property"], "value": None} for i in callback["inputs"]]
+    state = [{"id": s["id"], "property": s["property"], "value": None} for s in callback["state"]]
+    return {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "state": state,
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+
+
+def test_every_route_has_an_entry(app):
+    served = {rule.rule for rule in app.server.url_map.iter_rules()}
+    assert served - set(ROUTES) == set(), "routes without an access entry"
+    assert set(ROUTES) - served == set(), "access entries for routes the app does not serve"
+
+
+def test_every_callback_has_an_entry(app):
+    served = {_outputs_key(key) for key in app.callback_map}
+    assert served == set(CALLBACK_ROLES)
+
+
+@pytest.mark.parametrize("path", sorted(PAGE_ROLES))
+def test_anonymous_page_redirects_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/_dash-layout", "/_dash-dependencies", "/_reload-hash",
+                                  "/api/scalability/status", "/api/audit"])
+def test_anonymous_dash_and_api_get_401(client, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+def test_anonymous_callback_gets_401(client):
+    response = client.post("/_dash-update-component", json={"output": "x.children"})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/login", "/healthz", "/readyz", "/assets/wedscale.css",
+                                  "/static/vendor/bootstrap5/css/bootstrap.min.css"])
+def test_public_paths_need_no_session(client, path):
+    assert client.get(path).status_code in (200, 503)
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+@pytest.mark.parametrize("path", sorted(PAGE_ROLES))
+def test_page_access_by_role(login_as, engine, role, path):
+    client = login_as(role)
+    response = client.get(path)
+    if role in PAGE_ROLES[path]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+        assert "not allow" in response.get_data(as_text=True)
+        with engine.db.session() as session:
+            denied = session.query(AuditEntry).filter_by(action="access.denied", target=path).count()
+        assert denied == 1
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+@pytest.mark.parametrize("path", sorted(PAGE_ROLES))
+def test_router_callback_by_role(login_as, role, path):
+    client = login_as(role)
+    body = {"output": "page-content.children",
+            "outputs": {"id": "page-content", "property": "children"},
+            "inputs": [{"id": "url", "property": "pathname", "value": path}],
+            "changedPropIds": ["url.pathname"], "state": []}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == (200 if role in PAGE_ROLES[path] else 403)
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+def test_every_callback_forged_by_role(app, login_as, role):
+    client = login_as(role)
+    checked = 0
+    for key, callback in app.callback_map.items():
+        roles = CALLBACK_ROLES[_outputs_key(key)]
+        if roles == "router":
+            continue
+        response = client.post("/_dash-update-component", json=_forged_body(key, callback))
+        expected = {200, 204} if role in roles else {403}
+        assert response.status_code in expected, (key, role, response.get_data(as_text=True)[:300])
+        checked += 1
+    assert checked == len(CALLBACK_ROLES) - 1
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+@pytest.mark.parametrize("path", sorted(API_GETS))
+def test_api_get_by_role(login_as, role, path):
+    client = login_as(role)
+    response = client.get(path)
+    assert response.status_code == (200 if role in API_GETS[path] else 403)
+    if response.status_code == 403:
+        assert set(json.loads(response.get_data(as_text=True))) == {"error", "message", "details"}
+
+
+def test_dash_layout_for_signed_in_user(login_as):
+    client = login_as(V)
+    assert client.get("/_dash-layout").status_code == 200
+    assert client.get("/_dash-dependencies").status_code == 200

@@ -1,0 +1,57 @@
+"""``/healthz`` and ``/readyz`` from the real app."""
+
+from __future__ import annotations
+
+from engine.jobs.runner import EngineRunner, JobSpec
+from engine.storage.db import Database
+
+
+class HeldLock:
+    def try_acquire(self):
+        return True
+
+    def holds(self):
+        return True
+
+    def release(self):
+        pass
+
+
+def test_healthz_reports_components(client, engine):
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert set(body["components"]) == {"database", "scheduler", "source"}
+    assert body["components"]["database"]["status"] == "healthy"
+    # Nothing has run yet and the process did not start an engine: no leader -> unhealthy.
+    assert body["status"] == "unhealthy" and response.status_code == 503
+
+
+def test_healthz_healthy_once_jobs_ran_and_data_is_fresh(client, engine):
+    runner = EngineRunner(engine, HeldLock(), [JobSpec("collect_metrics", 5, engine.collect_metrics)])
+    engine.state["runner"] = runner
+    assert runner.run_job(runner.jobs[0])
+    body = client.get("/healthz").get_json()
+    assert body["components"]["scheduler"]["status"] == "healthy"
+    assert body["components"]["scheduler"]["role"] == "follower"  # elector not started
+    assert body["components"]["source"]["status"] == "healthy"
+    assert body["status"] == "healthy"
+
+
+def test_stale_source_degrades(client, engine, clock):
+    runner = EngineRunner(engine, HeldLock(), [JobSpec("collect_metrics", 5, engine.collect_metrics)])
+    engine.state["runner"] = runner
+    runner.run_job(runner.jobs[0])
+    engine.source.stop()
+    clock.advance(seconds=40)
+    runner.run_job(runner.jobs[0])
+    body = client.get("/healthz").get_json()
+    assert body["components"]["source"]["status"] == "degraded"
+    assert body["status"] == "degraded"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_readyz(client, engine):
+    assert client.get("/readyz").status_code == 200
+    engine.db = Database("sqlite:////nonexistent-dir/none.db")
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["ready"] is False

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Sequence
 
 from engine.calendar import WeddingCalendar
+from engine.detect.alert_service import AlertService
+from engine.detect.notify import LogNotifier, Notifier
 from engine.clock import Clock, SystemClock, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
@@ -37,6 +39,7 @@ class Engine:
     actuator: "Actuator"
     source: "MetricSource"
     store: "MetricStore"
+    alerts: AlertService
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -48,6 +51,13 @@ class Engine:
         now = self.clock.now()
         batch = self.source.collect(now)       # gather
         return self.store.ingest(batch)        # apply
+
+    def evaluate_alerts(self) -> int:
+        """Turn threshold crossings into alert transitions; return how many were made."""
+        now = self.clock.now()
+        context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now)
+        with self.db.session() as session:
+            return len(self.alerts.evaluate(session, context, now))
 
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
@@ -82,7 +92,8 @@ class Engine:
 
 def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
                  source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
-                 services: Sequence[ServiceSpec] = DEFAULT_SERVICES) -> Engine:
+                 services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
+                 notifiers: list[Notifier] | None = None) -> Engine:
     """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes)."""
     from engine.actuators.simulated import SimulatedCluster
     from engine.metrics.memory_store import RingBufferStore
@@ -103,4 +114,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
                           passwords_for(settings.password_hash_profile)),
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
+        alerts=AlertService(audit, notifiers if notifiers is not None else [LogNotifier()]),
     )

@@ -86,6 +86,7 @@ def engine(settings, clock):
     from engine.bootstrap import build_engine
 
     built = build_engine(settings, clock=clock)
+    built.size_simulated_cluster()  # start where an autoscaler would be, not at the minimum
     yield built
     built.db.dispose()
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import click
 
-from app.cli.admin import audit_group, db_group, demo_group, tokens_group, users_group
+from app.cli.admin import (
+    alerts_group,
+    audit_group,
+    db_group,
+    demo_group,
+    tokens_group,
+    users_group,
+)
 from app.cli.evaluation import backtest_command, detect_command, replay_command
 from app.cli.serve import engine_command, serve_command
 
@@ -19,7 +26,7 @@ def cli() -> None:
 
 
 for _command in (serve_command, engine_command, db_group, demo_group, users_group, tokens_group,
-                 audit_group, detect_command, backtest_command, replay_command):
+                 audit_group, alerts_group, detect_command, backtest_command, replay_command):
     cli.add_command(_command)
 
 

@@ -187,3 +187,27 @@ def audit_export(fmt: str) -> None:
     engine = cli_engine()
     with engine.db.session() as session:
         click.echo(render_export(engine.audit.iter_all(session), fmt), nl=False)
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Alerts."""
+
+
+@alerts_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every alert.")
+@click.option("--open", "open_only", is_flag=True, help="Only alerts that are not resolved.")
+def alerts_list(as_json: bool, open_only: bool) -> None:
+    """List alerts, open ones first."""
+    import json
+
+    from engine.detect.alert_service import alert_json
+
+    engine = cli_engine()
+    with engine.db.session() as session:
+        rows = engine.alerts.list_alerts(session, open_only=open_only)
+        if as_json:
+            click.echo(json.dumps({"alerts": [alert_json(r) for r in rows]}))
+            return
+        for row in rows:
+            click.echo(f"{row.id}\t{row.state}\t{row.severity}\t{row.service}/{row.metric}\t{row.summary}")

@@ -128,4 +128,5 @@ def default_jobs(engine) -> list[JobSpec]:
     """The engine's scheduled jobs."""
     return [
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
+        JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
     ]

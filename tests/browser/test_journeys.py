@@ -11,10 +11,11 @@ from tests.browser.conftest import browser_login, nav_links
 pytestmark = pytest.mark.browser
 
 EXPECTED_NAV = {
-    Role.SCALABILITY_VIEWER: {"/", "/live", "/scaling"},
-    Role.WEDDING_COORDINATOR: {"/", "/live", "/scaling", "/weddings"},
-    Role.SCALABILITY_OPERATOR: {"/", "/live", "/scaling", "/weddings"},
-    Role.SCALABILITY_ADMIN: {"/", "/live", "/scaling", "/weddings", "/audit", "/users", "/health"},
+    Role.SCALABILITY_VIEWER: {"/", "/live", "/alerts", "/scaling"},
+    Role.WEDDING_COORDINATOR: {"/", "/live", "/alerts", "/scaling", "/weddings"},
+    Role.SCALABILITY_OPERATOR: {"/", "/live", "/alerts", "/scaling", "/weddings"},
+    Role.SCALABILITY_ADMIN: {"/", "/live", "/alerts", "/scaling", "/weddings", "/audit", "/users",
+                             "/health"},
 }
 
 POINTS_JS = ("const g = document.querySelector('#live-graph .js-plotly-plot');"

@@ -1,0 +1,72 @@
+"""Alerts: list with history, acknowledge, silence."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from app.access import actor_of, require
+from app.api import bp
+from app.api.params import flag
+from engine.detect.alert_service import alert_json
+from engine.errors import InvalidInput
+from engine.security.permissions import Permission
+
+
+def _engine():
+    return current_app.extensions["wedscale"]
+
+
+def json_body() -> dict:
+    """Return the request's JSON object; raise InvalidInput for anything else."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body
+
+
+@bp.get("/scalability/alerts")
+def list_alerts():
+    """Alerts (open first, newest first), each with its transitions when ``history=true``."""
+    require(Permission.ALERTS_READ)
+    engine = _engine()
+    with engine.db.session() as session:
+        rows = engine.alerts.list_alerts(session, open_only=flag("open"))
+        out = []
+        for row in rows:
+            item = alert_json(row)
+            if flag("history"):
+                item["history"] = [{"ts": e.ts.isoformat(), "from": e.from_state, "to": e.to_state,
+                                    "actor": e.actor, "note": e.note}
+                                   for e in engine.alerts.history(session, row.id)]
+            out.append(item)
+    return jsonify({"alerts": out})
+
+
+@bp.post("/scalability/alerts/<int:alert_id>/ack")
+def acknowledge_alert(alert_id: int):
+    """Acknowledge an open alert with an optional note."""
+    require(Permission.ALERTS_ACT)
+    note = json_body().get("note", "")
+    if not isinstance(note, str):
+        raise InvalidInput("note must be text", {"field": "note"})
+    engine = _engine()
+    with engine.db.session() as session:
+        row = engine.alerts.acknowledge(session, alert_id, actor_of(current_user), note,
+                                        engine.clock.now())
+        return jsonify(alert_json(row))
+
+
+@bp.post("/scalability/alerts/<int:alert_id>/silence")
+def silence_alert(alert_id: int):
+    """Silence an open alert for ``minutes`` with a ``reason``."""
+    require(Permission.ALERTS_ACT)
+    body = json_body()
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise InvalidInput("reason must be text", {"field": "reason"})
+    engine = _engine()
+    with engine.db.session() as session:
+        row = engine.alerts.silence(session, alert_id, actor_of(current_user), body.get("minutes"),
+                                    reason, engine.clock.now())
+        return jsonify(alert_json(row))

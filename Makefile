@@ -7,6 +7,8 @@ HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
 RUNTIME_STAMP := $(VENV)/.runtime-$(HASH)
 TEST_STAMP    := $(VENV)/.test-$(HASH)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# --no-compile: byte-compiling plotly's thousands of modules at install time roughly doubles the
+# install; Python compiles what it imports on first use instead.
 
 .PHONY: install run test test-fast browsers bench clean
 
@@ -14,11 +16,11 @@ install: $(RUNTIME_STAMP)
 
 $(RUNTIME_STAMP): pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e . --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q --no-compile -e . --config-settings editable_mode=compat
 	@touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP)
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q --no-compile -e '.[test]' --config-settings editable_mode=compat
 	@touch $@
 
 run: install

@@ -61,6 +61,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.access import install_guard
     from app.api import register_api
     from app.auth import install_auth
+    from app.exposition import register_exposition
     from app.ops import register_ops
     from app.pages import all_pages, page_permission
     from app.shell import make_layout, register_router
@@ -78,6 +79,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     install_guard(server, page_permission(pages))
     register_api(server)
     register_ops(server)
+    register_exposition(server, engine)
 
     @server.errorhandler(403)
     def _forbidden(_error):

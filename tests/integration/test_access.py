@@ -31,6 +31,7 @@ ROUTES = {
     "/logout": PUBLIC,
     "/healthz": PUBLIC,
     "/readyz": PUBLIC,
+    "/metrics": PUBLIC,
     "/static/vendor/<path:filename>": PUBLIC,
     "/assets/<path:filename>": PUBLIC,
     "/_favicon.ico": PUBLIC,

@@ -55,3 +55,25 @@ def test_readyz(client, engine):
     engine.db = Database("sqlite:////nonexistent-dir/none.db")
     response = client.get("/readyz")
     assert response.status_code == 503 and response.get_json()["ready"] is False
+
+
+def test_metrics_exposition_counts_requests_by_route(client, engine):
+    client.get("/healthz")
+    client.post("/api/scalability/alerts/7/ack")  # 401, counted under its rule, not its path
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'wedscale_http_requests_total{method="GET",route="/healthz",status="503"}' in text
+    assert 'route="/api/scalability/alerts/<int:alert_id>/ack"' in text
+    assert "wedscale_engine_leader 0.0" in text
+
+
+def test_metrics_token_is_required_when_configured(tmp_path, db_url, clock):
+    from app import create_app
+    from engine.bootstrap import build_engine
+    from tests.conftest import make_settings
+
+    engine = build_engine(make_settings(tmp_path, db_url, metrics_token="scrape-me"), clock=clock)
+    client = create_app(engine=engine).server.test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert ok.status_code == 200 and "wedscale_http_requests_total" in ok.get_data(as_text=True)

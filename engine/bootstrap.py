@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
 from engine.detect.notify import LogNotifier, Notifier
+from engine.scaling.executor import Executor
 from engine.clock import Clock, SystemClock, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
@@ -40,6 +41,7 @@ class Engine:
     source: "MetricSource"
     store: "MetricStore"
     alerts: AlertService
+    executor: Executor
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -51,6 +53,29 @@ class Engine:
         now = self.clock.now()
         batch = self.source.collect(now)       # gather
         return self.store.ingest(batch)        # apply
+
+    def preview_manual_scale(self, requests, *, may_approve_large: bool) -> list:
+        """Validate and classify orders without executing them; return the decisions.
+
+        Raises InvalidInput for the first invalid order (bad field, outside min/max).
+        """
+        from engine.scaling.manual import propose_manual, validate
+
+        now = self.clock.now()
+        decisions = []
+        for request in requests:
+            validate(request, self.service_names())
+            spec = next(s for s in self.services if s.name == request.service)
+            ready, pending = self.actuator.sizes(spec.name, now)
+            decisions.append(propose_manual(spec, ready + pending, request, now,
+                                            may_approve_large=may_approve_large))
+        return decisions
+
+    def request_manual_scale(self, requests, actor, *, may_approve_large: bool) -> list:
+        """Preview every order, then submit them all in one transaction (all or nothing)."""
+        decisions = self.preview_manual_scale(requests, may_approve_large=may_approve_large)
+        with self.db.session() as session:
+            return [self.executor.submit(session, d, actor) for d in decisions]
 
     def evaluate_alerts(self) -> int:
         """Turn threshold crossings into alert transitions; return how many were made."""
@@ -115,4 +140,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=AlertService(audit, notifiers if notifiers is not None else [LogNotifier()]),
+        executor=Executor(actuator, audit),
     )

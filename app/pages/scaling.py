@@ -1,30 +1,42 @@
-"""Scaling page: current, pending and target instances per service (read for everyone).
+"""Scaling page: instances per service for everyone; manual controls, approvals for operators.
 
-Manual scaling controls arrive with the scaling work (issue 6); until then this page shows
-the actuator's state only.
+A manual order is reviewed first: the dialog shows the change, its size (standard, large,
+emergency), the cost per hour and the rollback plan; only "Confirm" executes it.
 """
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask_login import current_user
 
-from app.access import guarded
+from app.access import actor_of, guarded
 from app.pages.base import PageSpec
+from engine.errors import WedscaleError
+from engine.scaling.manual import ManualRequest
 from engine.security.permissions import Permission
 
-TABLE = "scaling-table"
-TICK = "scaling-tick"
+TABLE, TICK, HISTORY = "scaling-table", "scaling-tick", "scaling-history"
+SERVICE, ACTION, COUNT, REASON, REVIEW = ("scale-service", "scale-action", "scale-instances",
+                                          "scale-reason", "scale-review")
+MODAL, SUMMARY, CONFIRM, CANCEL, FEEDBACK = ("scale-modal", "scale-summary", "scale-confirm",
+                                             "scale-cancel", "scale-feedback")
+PICK, DECISION_REASON, APPROVE, REJECT = ("approval-pick", "approval-reason", "approval-approve",
+                                          "approval-reject")
+ACTIONS = [("scale_up", "Scale up (+50 %)"), ("scale_down", "Scale down (−30 %)"),
+           ("set", "Set to N instances"), ("emergency_scale", "Emergency: set to N")]
+_STATUS_COLOUR = {"executed": "success", "pending_approval": "warning", "rejected": "secondary",
+                  "failed": "danger"}
 
 
-def _table(engine) -> dbc.Table:
+def _instances(engine) -> dbc.Table:
     now = engine.clock.now()
     rows = []
     for spec in engine.services:
         ready, pending = engine.actuator.sizes(spec.name, now)
         rows.append(html.Tr([
-            html.Td(spec.name), html.Td(ready), html.Td(pending), html.Td(ready + pending),
-            html.Td(f"{spec.min_instances}–{spec.max_instances}"),
+            html.Td(spec.name), html.Td(ready, id=f"ready-{spec.name}"), html.Td(pending),
+            html.Td(ready + pending), html.Td(f"{spec.min_instances}–{spec.max_instances}"),
             html.Td(f"{(ready + pending) * spec.cost_per_hour:.2f}/h"),
             html.Td("yes" if spec.critical else "no"),
         ]))
@@ -33,23 +45,152 @@ def _table(engine) -> dbc.Table:
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, id=TABLE)
 
 
+def _history(engine):
+    with engine.db.session() as session:
+        rows = engine.executor.history(session, limit=30)
+        body = [html.Tr([html.Td(r.id), html.Td(f"{r.created_at:%m-%d %H:%M:%S}"), html.Td(r.service),
+                         html.Td(f"{r.from_instances} → {r.to_instances}"), html.Td(r.trigger),
+                         html.Td(dbc.Badge(r.status, color=_STATUS_COLOUR.get(r.status, "secondary"))),
+                         html.Td(r.actor), html.Td(r.reason, className="small")]) for r in rows]
+        pending = [{"label": f"#{r.id} {r.service} {r.from_instances}→{r.to_instances} ({r.actor})",
+                    "value": r.id} for r in rows if r.status == "pending_approval"]
+    if not body:
+        return dbc.Alert("No scaling decisions yet.", color="secondary"), pending
+    head = html.Thead(html.Tr([html.Th(h) for h in ("#", "When (UTC)", "Service", "Change", "Trigger",
+                                                     "Status", "By", "Reason")]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True), pending
+
+
+def _controls(engine, pending) -> html.Div:
+    order = dbc.Card(dbc.CardBody([
+        html.H3("Manual scaling", className="h6"),
+        dbc.Select(id=SERVICE, options=engine.service_names(), value=engine.service_names()[0], className="mb-2"),
+        dbc.Select(id=ACTION, options=[{"label": l, "value": v} for v, l in ACTIONS], value="scale_up",
+                   className="mb-2"),
+        dbc.Input(id=COUNT, type="number", min=0, placeholder="instances (for set / emergency)", className="mb-2"),
+        dbc.Textarea(id=REASON, placeholder="reason (required, audited)", className="mb-2"),
+        dbc.Button("Review…", id=REVIEW, color="primary"),
+    ]), className="mb-3")
+    approvals = dbc.Card(dbc.CardBody([
+        html.H3("Waiting for approval", className="h6"),
+        dbc.Select(id=PICK, options=pending, placeholder="choose a decision", className="mb-2"),
+        dbc.Input(id=DECISION_REASON, placeholder="reason (required)", className="mb-2"),
+        dbc.ButtonGroup([dbc.Button("Approve", id=APPROVE, color="success"),
+                         dbc.Button("Reject", id=REJECT, color="danger", outline=True)]),
+    ]))
+    modal = dbc.Modal([dbc.ModalHeader(dbc.ModalTitle("Confirm scaling")), dbc.ModalBody(id=SUMMARY),
+                       dbc.ModalFooter([dbc.Button("Cancel", id=CANCEL, outline=True, color="secondary"),
+                                        dbc.Button("Confirm", id=CONFIRM, color="danger")])],
+                      id=MODAL, is_open=False)
+    return html.Div([order, approvals, modal], id="scaling-controls")
+
+
 def layout(engine) -> html.Div:
-    """Return the Scaling page."""
+    """Return the Scaling page (controls only for those holding ``scale:manual``)."""
+    history, pending = _history(engine)
+    can_scale = current_user.can(Permission.SCALE_MANUAL)
     return html.Div([
-        html.H2("Scaling", className="h4"),
-        html.Div(_table(engine), id=f"{TABLE}-box"),
+        html.H2("Scaling", className="h4"), html.Div(id=FEEDBACK),
+        dbc.Row([dbc.Col([html.Div(_instances(engine), id=f"{TABLE}-box"),
+                          html.H3("Decisions", className="h6 mt-3"), html.Div(history, id=HISTORY)],
+                         lg=8 if can_scale else 12),
+                 dbc.Col(_controls(engine, pending), lg=4) if can_scale else None]),
         dcc.Interval(id=TICK, interval=max(engine.settings.live_interval_ms, 5000)),
     ])
 
 
-def register(app: Dash, engine) -> None:
-    """Refresh the instance table on a timer (``decisions:read``)."""
+def _request(service, action, count, reason) -> ManualRequest:
+    instances = int(count) if count not in (None, "") else None
+    return ManualRequest(action=action or "", service=service or "", instances=instances,
+                         reason=reason or "", urgency="critical" if action == "emergency_scale" else "high")
 
-    @app.callback(Output(f"{TABLE}-box", "children"), Input(TICK, "n_intervals"),
-                  prevent_initial_call=True)
+
+def _error(exc) -> dbc.Alert:
+    return dbc.Alert(getattr(exc, "message", str(exc)), color="danger", id="scale-error")
+
+
+def register(app: Dash, engine) -> None:
+    """Register refresh (``decisions:read``), review/confirm (``scale:manual``), approvals."""
+
+    @app.callback(Output(f"{TABLE}-box", "children"), Output(HISTORY, "children"),
+                  Input(TICK, "n_intervals"), prevent_initial_call=True)
     @guarded(Permission.DECISIONS_READ)
     def refresh(_n):
-        return _table(engine)
+        return _instances(engine), _history(engine)[0]
+
+    @app.callback(Output(MODAL, "is_open"), Output(SUMMARY, "children"), Output(FEEDBACK, "children"),
+                  Input(REVIEW, "n_clicks"), Input(CANCEL, "n_clicks"),
+                  State(SERVICE, "value"), State(ACTION, "value"), State(COUNT, "value"),
+                  State(REASON, "value"), prevent_initial_call=True)
+    @guarded(Permission.SCALE_MANUAL)
+    def review(_review, _cancel, service, action, count, reason):
+        if ctx.triggered_id == CANCEL:
+            return False, no_update, no_update
+        try:
+            if action == "emergency_scale" and not current_user.can(Permission.SCALE_EMERGENCY):
+                raise WedscaleError("Emergency scaling needs an admin or break-glass rights.")
+            (decision,) = engine.preview_manual_scale(
+                [_request(service, action, count, reason)],
+                may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
+        except (WedscaleError, ValueError) as exc:
+            return False, no_update, _error(exc)
+        waits = decision.category.value == "requires_approval"
+        summary = html.Div([
+            html.P([html.Strong(f"{decision.service}: {decision.from_instances} → {decision.to_instances} instances"),
+                    f" ({decision.inputs['size']})"]),
+            html.P(f"Cost afterwards: {decision.cost_per_hour:.2f} per hour."),
+            html.P(f"Rollback plan: {decision.rollback_plan}."),
+            dbc.Alert("This is a large change: it will wait for an admin's approval.", color="warning")
+            if waits else html.P("New instances are ready after the service's provisioning delay."),
+        ], id="scale-summary-body")
+        return True, summary, no_update
+
+    @app.callback(Output(MODAL, "is_open", allow_duplicate=True),
+                  Output(FEEDBACK, "children", allow_duplicate=True),
+                  Output(HISTORY, "children", allow_duplicate=True), Output(PICK, "options"),
+                  Input(CONFIRM, "n_clicks"), State(SERVICE, "value"), State(ACTION, "value"),
+                  State(COUNT, "value"), State(REASON, "value"), prevent_initial_call=True)
+    @guarded(Permission.SCALE_MANUAL)
+    def confirm(_n, service, action, count, reason):
+        try:
+            if action == "emergency_scale" and not current_user.can(Permission.SCALE_EMERGENCY):
+                raise WedscaleError("Emergency scaling needs an admin or break-glass rights.")
+            (row,) = engine.request_manual_scale(
+                [_request(service, action, count, reason)], actor_of(current_user),
+                may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
+        except (WedscaleError, ValueError) as exc:
+            return False, _error(exc), no_update, no_update
+        history, pending = _history(engine)
+        text = {"executed": f"Ordered: {row.service} to {row.to_instances} instances.",
+                "pending_approval": f"Decision #{row.id} waits for an admin's approval.",
+                "failed": f"The order for {row.service} failed; see the decision history."}[row.status]
+        return False, dbc.Alert(text, color="success" if row.status != "failed" else "danger",
+                                id="scale-ok"), history, pending
+
+    @app.callback(Output(FEEDBACK, "children", allow_duplicate=True),
+                  Output(HISTORY, "children", allow_duplicate=True),
+                  Output(PICK, "options", allow_duplicate=True),
+                  Input(APPROVE, "n_clicks"), Input(REJECT, "n_clicks"),
+                  State(PICK, "value"), State(DECISION_REASON, "value"), prevent_initial_call=True)
+    @guarded(Permission.DECISIONS_APPROVE)
+    def decide(_approve, _reject, picked, reason):
+        try:
+            if not picked:
+                raise WedscaleError("Choose a decision first.")
+            with engine.db.session() as session:
+                if ctx.triggered_id == APPROVE:
+                    engine.executor.approve(session, int(picked), actor_of(current_user), reason or "",
+                                            engine.clock.now(),
+                                            may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
+                    text = f"Decision #{picked} approved and executed."
+                else:
+                    engine.executor.reject(session, int(picked), actor_of(current_user), reason or "",
+                                           engine.clock.now())
+                    text = f"Decision #{picked} rejected."
+        except (WedscaleError, ValueError) as exc:
+            return _error(exc), no_update, no_update
+        history, pending = _history(engine)
+        return dbc.Alert(text, color="success", id="approval-ok"), history, pending
 
 
 PAGE = PageSpec("/scaling", "Scaling", Permission.DECISIONS_READ, layout, icon="bi-arrows-expand")

@@ -49,6 +49,10 @@ ROUTES = {
     "/api/scalability/alerts": ALL,
     "/api/scalability/alerts/<int:alert_id>/ack": OPS,
     "/api/scalability/alerts/<int:alert_id>/silence": OPS,
+    "/api/scalability/actions/scale": OPS,
+    "/api/scalability/decisions": ALL,
+    "/api/scalability/decisions/<int:decision_id>/approve": OPS,
+    "/api/scalability/decisions/<int:decision_id>/reject": OPS,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).
@@ -70,7 +74,11 @@ CALLBACK_ROLES = {
     ("overview-grid.children",): ALL,
     ("alerts-table.children",): ALL,
     ("alerts-feedback.children", "alerts-pick.options", "alerts-table.children"): OPS,
-    ("scaling-table-box.children",): ALL,
+    ("scaling-history.children", "scaling-table-box.children"): ALL,
+    ("scale-feedback.children", "scale-modal.is_open", "scale-summary.children"): OPS,
+    ("approval-pick.options", "scale-feedback.children", "scale-modal.is_open",
+     "scaling-history.children"): OPS,
+    ("approval-pick.options", "scale-feedback.children", "scaling-history.children"): OPS,
     ("users-feedback.children", "users-pick.options", "users-table-box.children"): ADMIN,
     ("audit-export.href", "audit-page.children", "audit-table.children"): ADMIN,
     ("audit-chain.children",): ADMIN,
@@ -85,11 +93,14 @@ API_GETS = {
     "/api/audit": ADMIN,
     "/api/audit/export": ADMIN,
     "/api/scalability/alerts": ALL,
+    "/api/scalability/decisions": ALL,
 }
 
 API_POSTS = {
     "/api/scalability/alerts/999/ack": OPS,
     "/api/scalability/alerts/999/silence": OPS,
+    "/api/scalability/decisions/999/approve": OPS,
+    "/api/scalability/decisions/999/reject": OPS,
 }
 
 
@@ -217,3 +228,13 @@ def test_api_post_by_role(login_as, role, path):
 
 def test_anonymous_api_post_gets_401(client):
     assert client.post("/api/scalability/alerts/1/ack", json={}).status_code == 401
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+def test_scale_action_by_role(login_as, role):
+    client = login_as(role)
+    # An empty body gets past the permission check only for those allowed: 422, not 403.
+    response = client.post("/api/scalability/actions/scale", json={})
+    assert response.status_code == (422 if role in OPS else 403)
+    emergency = client.post("/api/scalability/actions/scale", json={"action": "emergency_scale"})
+    assert emergency.status_code == (422 if role in ADMIN else 403)

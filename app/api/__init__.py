@@ -11,10 +11,11 @@ from werkzeug.exceptions import HTTPException
 
 from app.access import json_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WedscaleError
+from engine.sources.push import TooManySamples
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-_STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403}
+_STATUS = {TooManySamples: 413, InvalidInput: 422, NotFound: 404, Conflict: 409, Forbidden: 403}
 _HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
                415: "unsupported_media_type", 422: "invalid_input", 429: "rate_limited"}
@@ -27,7 +28,7 @@ def _engine_error(exc: WedscaleError):
 
 def register_api(server: Flask) -> None:
     """Register the API blueprint and make every ``/api`` error answer JSON."""
-    from app.api import alerts, audit_routes, monitoring, scaling  # noqa: F401  (routes attach to bp)
+    from app.api import alerts, audit_routes, ingest, monitoring, scaling  # noqa: F401  (routes attach to bp)
 
     server.register_blueprint(bp)
 

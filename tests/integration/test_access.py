@@ -50,6 +50,7 @@ ROUTES = {
     "/api/scalability/alerts/<int:alert_id>/ack": OPS,
     "/api/scalability/alerts/<int:alert_id>/silence": OPS,
     "/api/scalability/actions/scale": OPS,
+    "/api/scalability/metrics": OPS,
     "/api/scalability/decisions": ALL,
     "/api/scalability/decisions/<int:decision_id>/approve": OPS,
     "/api/scalability/decisions/<int:decision_id>/reject": OPS,

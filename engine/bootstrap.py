@@ -89,6 +89,8 @@ class Engine:
         backfill = getattr(self.source, "backfill", None)
         if backfill is None or days <= 0:
             return 0
+        if self.settings.redis_url and self.store.last_ingest_ts() is not None:
+            return 0  # a shared store already has history (another worker filled it)
         now = self.clock.now()
         # Coarse history for the long ranges, then the last hour at the live 5 s step so the
         # live charts open full instead of with a gap up to the first collection.
@@ -115,13 +117,32 @@ class Engine:
         return to_epoch_s(self.clock.now()) - last
 
 
+REDIS_PREFIX = "wedscale:live:"
+
+
+def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
+    """Redis when configured (every worker reads what the leader writes), else in-process rings."""
+    names = [s.name for s in services]
+    if settings.redis_url:
+        import redis
+
+        from engine.metrics.redis_store import RedisMetricStore
+
+        client = redis.Redis.from_url(settings.redis_url, decode_responses=False,
+                                      socket_timeout=5, socket_connect_timeout=3)
+        prefix = settings.extra.get("redis_prefix", REDIS_PREFIX)
+        return RedisMetricStore(client, names, list(METRIC_IDS), prefix=prefix)
+    from engine.metrics.memory_store import RingBufferStore
+
+    return RingBufferStore(names, list(METRIC_IDS))
+
+
 def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
                  source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
                  services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
                  notifiers: list[Notifier] | None = None) -> Engine:
     """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes)."""
     from engine.actuators.simulated import SimulatedCluster
-    from engine.metrics.memory_store import RingBufferStore
     from engine.sources.simulator import Simulator
 
     clock = clock or SystemClock()
@@ -132,7 +153,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     if source is None:
         source = Simulator(services, actuator, calendar, seed=settings.seed,
                            step_s=5.0)
-    store = RingBufferStore([s.name for s in services], list(METRIC_IDS))
+    store = _live_store(settings, services)
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,

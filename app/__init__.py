@@ -62,6 +62,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.api import register_api
     from app.auth import install_auth
     from app.exposition import register_exposition
+    from app.headers import install_security_headers
     from app.ops import register_ops
     from app.pages import all_pages, page_permission
     from app.shell import make_layout, register_router
@@ -102,6 +103,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     register_router(app, pages, engine)
     for module in _page_modules():
         module.register(app, engine)
+    install_security_headers(app)
     return app
 
 

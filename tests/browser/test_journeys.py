@@ -68,3 +68,13 @@ def test_viewer_forging_an_admin_callback_gets_403(served, engine):
 def test_admin_callback_works_for_an_admin(served, engine):
     browser_login(served, engine, Role.SCALABILITY_ADMIN)
     assert served.driver.execute_async_script(FORGE_JS) == 200
+
+
+def test_pages_load_under_the_content_security_policy_without_violations(served, engine):
+    browser_login(served, engine, Role.SCALABILITY_ADMIN)
+    for path in ("/", "/live", "/alerts", "/scaling", "/weddings", "/audit", "/users", "/health"):
+        served.driver.get(served.server.url + path)
+        served.wait_for_element("#page-content > *", timeout=20)
+    severe = [entry["message"] for entry in served.driver.get_log("browser")
+              if entry["level"] == "SEVERE" and "Content Security Policy" in entry["message"]]
+    assert severe == []

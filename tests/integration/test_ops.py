@@ -77,3 +77,12 @@ def test_metrics_token_is_required_when_configured(tmp_path, db_url, clock):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200 and "wedscale_http_requests_total" in ok.get_data(as_text=True)
+
+
+def test_security_headers_on_pages_and_api(client):
+    for path in ("/login", "/api/scalability/status"):
+        headers = client.get(path).headers
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"

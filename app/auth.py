@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 
 from app.access import actor_of, client_ip
 from app.principal import Anonymous, Principal
+from engine.security.breakglass import active_grant
 from engine.security.permissions import Permission, Role
 
 bp = Blueprint("auth", __name__)
@@ -89,13 +90,18 @@ def logout():
     return redirect("/login")
 
 
+def _has_breakglass(db_session, user_id: int) -> bool:
+    return active_grant(db_session, user_id, _services().clock.now()) is not None
+
+
 def _load_session_principal(sid: str) -> Principal | None:
     services = _services()
     with services.db.session() as db_session:
         user = services.accounts.load_session(db_session, sid)
         if user is None:
             return None
-        return Principal(user.id, user.username, Role(user.role), session_id=sid)
+        return Principal(user.id, user.username, Role(user.role), session_id=sid,
+                         breakglass=_has_breakglass(db_session, user.id))
 
 
 def _load_token_principal(req) -> Principal | None:
@@ -109,7 +115,7 @@ def _load_token_principal(req) -> Principal | None:
             return None
         user = found.user
         return Principal(user.id, user.username, Role(user.role), token_id=found.token_id,
-                         scopes=found.scopes)
+                         scopes=found.scopes, breakglass=_has_breakglass(db_session, user.id))
 
 
 def install_auth(server: Flask) -> LoginManager:

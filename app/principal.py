@@ -19,6 +19,7 @@ class Principal:
     session_id: str | None = None
     token_id: int | None = None
     scopes: frozenset[Permission] = frozenset()
+    breakglass: bool = False
 
     # Flask-Login protocol -------------------------------------------------------------
     is_authenticated = True
@@ -33,7 +34,7 @@ class Principal:
     @property
     def permissions(self) -> frozenset[Permission]:
         """The role's permissions, narrowed to the token's scopes when it has any."""
-        granted = permissions_for(self.role)
+        granted = permissions_for(self.role, breakglass=self.breakglass)
         return granted & self.scopes if self.scopes else granted
 
     def can(self, permission: Permission) -> bool:

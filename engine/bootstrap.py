@@ -13,6 +13,7 @@ from engine.scaling.executor import Executor
 from engine.clock import Clock, SystemClock, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
+from engine.security.breakglass import BreakGlass
 from engine.security.passwords import passwords_for
 from engine.security.tokens import Tokens
 from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
@@ -42,6 +43,7 @@ class Engine:
     store: "MetricStore"
     alerts: AlertService
     executor: Executor
+    breakglass: BreakGlass
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -154,12 +156,12 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         source = Simulator(services, actuator, calendar, seed=settings.seed,
                            step_s=5.0)
     store = _live_store(settings, services)
+    alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()])
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
                           passwords_for(settings.password_hash_profile)),
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
-        alerts=AlertService(audit, notifiers if notifiers is not None else [LogNotifier()]),
-        executor=Executor(actuator, audit),
+        alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
     )

@@ -28,7 +28,7 @@ def _engine_error(exc: WedscaleError):
 
 def register_api(server: Flask) -> None:
     """Register the API blueprint and make every ``/api`` error answer JSON."""
-    from app.api import alerts, audit_routes, ingest, monitoring, scaling  # noqa: F401  (routes attach to bp)
+    from app.api import alerts, audit_routes, breakglass, ingest, monitoring, scaling  # noqa: F401  (routes attach to bp)
 
     server.register_blueprint(bp)
 

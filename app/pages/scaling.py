@@ -23,6 +23,8 @@ MODAL, SUMMARY, CONFIRM, CANCEL, FEEDBACK = ("scale-modal", "scale-summary", "sc
                                              "scale-cancel", "scale-feedback")
 PICK, DECISION_REASON, APPROVE, REJECT = ("approval-pick", "approval-reason", "approval-approve",
                                           "approval-reject")
+BG_REASON, BG_MINUTES, BG_TAKE, BG_FEEDBACK = ("breakglass-reason", "breakglass-minutes", "breakglass-take",
+                                               "breakglass-feedback")
 ACTIONS = [("scale_up", "Scale up (+50 %)"), ("scale_down", "Scale down (−30 %)"),
            ("set", "Set to N instances"), ("emergency_scale", "Emergency: set to N")]
 _STATUS_COLOUR = {"executed": "success", "pending_approval": "warning", "rejected": "secondary",
@@ -82,7 +84,17 @@ def _controls(engine, pending) -> html.Div:
                        dbc.ModalFooter([dbc.Button("Cancel", id=CANCEL, outline=True, color="secondary"),
                                         dbc.Button("Confirm", id=CONFIRM, color="danger")])],
                       id=MODAL, is_open=False)
-    return html.Div([order, approvals, modal], id="scaling-controls")
+    breakglass = dbc.Card(dbc.CardBody([
+        html.H3("Emergency rights (break-glass)", className="h6"),
+        html.P("Take emergency scaling rights for up to 60 minutes. Admins are alerted at once.",
+               className="small text-body-secondary"),
+        dbc.Input(id=BG_REASON, placeholder="why (required, audited)", className="mb-2"),
+        dbc.InputGroup([dbc.Input(id=BG_MINUTES, type="number", min=1, max=60, value=30),
+                        dbc.InputGroupText("minutes")], className="mb-2"),
+        dbc.Button("Take emergency rights", id=BG_TAKE, color="danger"),
+        html.Div(id=BG_FEEDBACK, className="mt-2"),
+    ]), className="mt-3") if not current_user.can(Permission.SCALE_EMERGENCY) else None
+    return html.Div([order, approvals, breakglass, modal], id="scaling-controls")
 
 
 def layout(engine) -> html.Div:
@@ -112,6 +124,8 @@ def _error(exc) -> dbc.Alert:
 def register(app: Dash, engine) -> None:
     """Register refresh (``decisions:read``), review/confirm (``scale:manual``), approvals."""
 
+    register_breakglass(app)
+
     @app.callback(Output(f"{TABLE}-box", "children"), Output(HISTORY, "children"),
                   Input(TICK, "n_intervals"), prevent_initial_call=True)
     @guarded(Permission.DECISIONS_READ)
@@ -128,7 +142,7 @@ def register(app: Dash, engine) -> None:
             return False, no_update, no_update
         try:
             if action == "emergency_scale" and not current_user.can(Permission.SCALE_EMERGENCY):
-                raise WedscaleError("Emergency scaling needs an admin or break-glass rights.")
+                raise WedscaleError("Emergency scaling needs an admin or break-glass rights (take them below).")
             (decision,) = engine.preview_manual_scale(
                 [_request(service, action, count, reason)],
                 may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
@@ -154,7 +168,7 @@ def register(app: Dash, engine) -> None:
     def confirm(_n, service, action, count, reason):
         try:
             if action == "emergency_scale" and not current_user.can(Permission.SCALE_EMERGENCY):
-                raise WedscaleError("Emergency scaling needs an admin or break-glass rights.")
+                raise WedscaleError("Emergency scaling needs an admin or break-glass rights (take them below).")
             (row,) = engine.request_manual_scale(
                 [_request(service, action, count, reason)], actor_of(current_user),
                 may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
@@ -191,6 +205,22 @@ def register(app: Dash, engine) -> None:
             return _error(exc), no_update, no_update
         history, pending = _history(engine)
         return dbc.Alert(text, color="success", id="approval-ok"), history, pending
+
+
+def register_breakglass(app: Dash) -> None:
+    """Register the break-glass button (``breakglass:take``)."""
+    from app.api.breakglass import take_breakglass
+
+    @app.callback(Output(BG_FEEDBACK, "children"), Input(BG_TAKE, "n_clicks"),
+                  State(BG_MINUTES, "value"), State(BG_REASON, "value"), prevent_initial_call=True)
+    @guarded(Permission.BREAKGLASS_TAKE)
+    def take(_n, minutes, reason):
+        try:
+            grant = take_breakglass(minutes, reason or "")
+        except WedscaleError as exc:
+            return dbc.Alert(exc.message, color="danger", className="py-1 small", id="breakglass-error")
+        return dbc.Alert(f"Emergency rights until {grant.expires_at:%H:%M} UTC. Admins were alerted.",
+                         color="warning", className="py-1 small", id="breakglass-ok")
 
 
 PAGE = PageSpec("/scaling", "Scaling", Permission.DECISIONS_READ, layout, icon="bi-arrows-expand")

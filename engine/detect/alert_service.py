@@ -64,8 +64,10 @@ class AlertService:
 
     def evaluate(self, session: Session, context: AlertContext, now: datetime) -> list[Transition]:
         """Apply the lifecycle to the open alerts; return the transitions made."""
+        # Only alerts on watched services: security alerts are not the thresholds' to resolve.
         rows = {r.id: r for r in session.execute(
-            select(AlertRow).where(AlertRow.state.in_(OPEN_STATES))).scalars()}
+            select(AlertRow).where(AlertRow.state.in_(OPEN_STATES),
+                                   AlertRow.service.in_(list(context.latest)))).scalars()}
         table = thresholds_for(context.wedding_day)
         transitions = step_alerts([_open_of(r) for r in rows.values()],
                                   conditions_from(context.latest, table), now,
@@ -113,6 +115,16 @@ class AlertService:
         self.audit.record(session, now=now, actor=actor, action=f"alert.{row.state}", outcome="ok",
                           target=f"alert:{row.id} {row.service}/{row.metric}", reason=note,
                           details={"from": from_state, "severity": row.severity})
+
+    def raise_security_alert(self, session: Session, key: str, summary: str, now: datetime) -> AlertRow:
+        """Open a critical, firing alert on the ``security`` pseudo-service and notify at once."""
+        row = self._apply(session, None, Transition(None, "security", key, "critical", FIRING,
+                                                    float("nan"), float("nan"), summary),
+                          now, SYSTEM, summary)
+        row.summary = summary
+        for notifier in self.notifiers:
+            notifier.send([Notification(row.id, row.service, row.metric, row.severity, row.state, summary)])
+        return row
 
     # --- human actions ---------------------------------------------------------------
     def _get_open(self, session: Session, alert_id: int) -> AlertRow:

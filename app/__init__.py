@@ -63,6 +63,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.auth import install_auth
     from app.exposition import register_exposition
     from app.headers import install_security_headers
+    from app.limits import install_rate_limits
     from app.ops import register_ops
     from app.pages import all_pages, page_permission
     from app.shell import make_layout, register_router
@@ -81,6 +82,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     register_api(server)
     register_ops(server)
     register_exposition(server, engine)
+    install_rate_limits(server, settings)
 
     @server.errorhandler(403)
     def _forbidden(_error):

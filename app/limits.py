@@ -1,0 +1,61 @@
+"""Rate limits (Flask-Limiter) per token or user and per route class.
+
+Defaults (DESIGN.md): monitoring reads 100/min, health 60/min, scaling and alert actions
+10/min, metric push 6,000/min, counted per API token, else per signed-in user, else per
+address. Counters live in memory, or in Redis when ``WEDSCALE_REDIS_URL`` is set, so all
+workers share them. ``Settings.extra["rate_limits"]`` overrides a class (tests, benchmarks).
+Every ``/api`` endpoint must belong to a class: ``install_rate_limits`` refuses to start
+otherwise, so a new route cannot slip through unlimited.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_login import current_user
+
+DEFAULT_LIMITS = {"monitoring": "100/minute", "health": "60/minute", "actions": "10/minute",
+                  "push": "6000/minute"}
+ROUTE_CLASSES = {
+    "healthz": "health",
+    "readyz": "health",
+    "api.realtime_metrics": "monitoring",
+    "api.scalability_status": "monitoring",
+    "api.list_alerts": "monitoring",
+    "api.list_decisions": "monitoring",
+    "api.audit_list": "monitoring",
+    "api.audit_export": "monitoring",
+    "api.scale_action": "actions",
+    "api.approve_decision": "actions",
+    "api.reject_decision": "actions",
+    "api.acknowledge_alert": "actions",
+    "api.silence_alert": "actions",
+    "api.take": "actions",
+    "api.revoke": "actions",
+    "api.push_metrics": "push",
+}
+
+
+def principal_key() -> str:
+    """Count per token, else per signed-in user, else per client address."""
+    if current_user.is_authenticated:
+        if current_user.token_id is not None:
+            return f"token:{current_user.token_id}"
+        return f"user:{current_user.user_id}"
+    return f"addr:{request.remote_addr or '?'}"
+
+
+def install_rate_limits(server: Flask, settings) -> Limiter:
+    """Attach Flask-Limiter to ``server`` and limit every classified endpoint."""
+    limits = {**DEFAULT_LIMITS, **settings.extra.get("rate_limits", {})}
+    storage = settings.redis_url or "memory://"
+    limiter = Limiter(principal_key, app=server, storage_uri=storage, headers_enabled=True,
+                      key_prefix=settings.extra.get("redis_prefix", "wedscale:") + "limits",
+                      in_memory_fallback_enabled=bool(settings.redis_url))
+    unclassified = [e for e in server.view_functions if e.startswith("api.") and e not in ROUTE_CLASSES]
+    if unclassified:
+        raise RuntimeError(f"API endpoints without a rate-limit class: {', '.join(sorted(unclassified))}")
+    for endpoint, cls in ROUTE_CLASSES.items():
+        view = server.view_functions[endpoint]
+        server.view_functions[endpoint] = limiter.shared_limit(limits[cls], scope=cls)(view)
+    return limiter

@@ -1,0 +1,43 @@
+"""Rate limits: the defaults, per principal and per route class, 429 with Retry-After."""
+
+from __future__ import annotations
+
+from engine.security.permissions import Role
+from engine.storage.models import User
+from tests.conftest import TEST_ACTOR, create_user
+
+
+def _token(engine, name, role):
+    create_user(engine, name, role)
+    with engine.db.session() as session:
+        _row, token = engine.tokens.create(session, session.query(User).filter_by(username=name).one(),
+                                           [], None, TEST_ACTOR)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_default_limits_per_class_and_per_token(app, engine):
+    client = app.server.test_client()
+    alice, bob = _token(engine, "alice", Role.SCALABILITY_OPERATOR), _token(engine, "bob", Role.SCALABILITY_OPERATOR)
+    statuses = [client.get("/api/scalability/status", headers=alice).status_code for _ in range(101)]
+    assert statuses[:100] == [200] * 100 and statuses[100] == 429
+    limited = client.get("/api/scalability/alerts", headers=alice)  # same class: shared counter
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert set(limited.get_json()) == {"error", "message", "details"}
+    assert client.get("/api/scalability/status", headers=bob).status_code == 200  # own counter
+    body = {"action": "scale_up", "services": ["nope"], "reason": "x"}
+    actions = [client.post("/api/scalability/actions/scale", json=body, headers=bob).status_code
+               for _ in range(11)]
+    assert actions[:10] == [422] * 10 and actions[10] == 429
+
+
+def test_health_is_limited_per_address(client):
+    statuses = [client.get("/readyz").status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+def test_every_api_endpoint_has_a_class(app):
+    from app.limits import ROUTE_CLASSES
+
+    api = {e for e in app.server.view_functions if e.startswith("api.")}
+    assert api <= set(ROUTE_CLASSES)

@@ -33,6 +33,10 @@ ROUTE_CLASSES = {
     "api.take": "actions",
     "api.revoke": "actions",
     "api.push_metrics": "push",
+    "api.list_weddings": "monitoring",
+    "api.create_wedding": "actions",
+    "api.update_wedding": "actions",
+    "api.cancel_wedding": "actions",
 }
 
 

@@ -16,6 +16,7 @@ from engine.security.audit import AuditLog
 from engine.security.breakglass import BreakGlass
 from engine.security.passwords import passwords_for
 from engine.security.tokens import Tokens
+from engine.wedding_book import WeddingBook
 from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
 from engine.settings import Settings
 from engine.storage.db import Database
@@ -44,6 +45,7 @@ class Engine:
     alerts: AlertService
     executor: Executor
     breakglass: BreakGlass
+    weddings: WeddingBook
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -164,4 +166,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
+        weddings=WeddingBook(audit),
     )

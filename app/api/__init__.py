@@ -28,7 +28,8 @@ def _engine_error(exc: WedscaleError):
 
 def register_api(server: Flask) -> None:
     """Register the API blueprint and make every ``/api`` error answer JSON."""
-    from app.api import alerts, audit_routes, breakglass, ingest, monitoring, scaling  # noqa: F401  (routes attach to bp)
+    from app.api import (  # noqa: F401  (routes attach to bp)
+        alerts, audit_routes, breakglass, ingest, monitoring, scaling, weddings)
 
     server.register_blueprint(bp)
 

@@ -51,6 +51,8 @@ ROUTES = {
     "/api/scalability/alerts/<int:alert_id>/silence": OPS,
     "/api/scalability/actions/scale": OPS,
     "/api/scalability/metrics": OPS,
+    "/api/scalability/weddings": COORD_UP,
+    "/api/scalability/weddings/<int:wedding_id>": COORD_UP,
     "/api/scalability/breakglass": OPS,
     "/api/scalability/breakglass/<int:grant_id>": ADMIN,
     "/api/scalability/decisions": ALL,
@@ -98,6 +100,7 @@ API_GETS = {
     "/api/audit/export": ADMIN,
     "/api/scalability/alerts": ALL,
     "/api/scalability/decisions": ALL,
+    "/api/scalability/weddings": COORD_UP,
 }
 
 API_POSTS = {

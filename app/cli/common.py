@@ -15,13 +15,19 @@ CLI_ACTOR = Actor(f"cli:{getpass.getuser()}", "cli", "local")
 
 def cli_engine(demo: bool = False):
     """Build the engine from the environment for a one-shot command (no scheduler)."""
-    from engine.bootstrap import build_engine
     from engine.settings import load_settings
-    from engine.storage.schema import is_current
 
     settings = load_settings(demo=demo).with_(run_scheduler=False)
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return checked_engine(settings)
+
+
+def checked_engine(settings):
+    """Build the engine; exit with one line when the database is unreachable or not migrated."""
+    from engine.bootstrap import build_engine
+    from engine.storage.schema import is_current
+
     engine = build_engine(settings)
     try:
         current = is_current(engine.db)

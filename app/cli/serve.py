@@ -8,6 +8,7 @@ import threading
 
 import click
 
+from app.cli.common import checked_engine
 from engine.settings import INSECURE_DEFAULT_SECRET, Settings
 
 
@@ -25,20 +26,6 @@ def _configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _checked_engine(settings: Settings):
-    from engine.bootstrap import build_engine
-    from engine.storage.schema import is_current
-
-    engine = build_engine(settings)
-    try:
-        current = is_current(engine.db)
-    except Exception as exc:
-        raise click.ClickException(f"cannot reach the database: {type(exc).__name__}: {exc}") from exc
-    if not current:
-        raise click.ClickException("the database schema is not current; run `wedscale db upgrade` first")
-    return engine
-
-
 @click.command("serve")
 @click.option("--port", type=click.IntRange(1, 65535), envvar="PORT", default=8050, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -53,7 +40,7 @@ def serve_command(port: int, host: str, demo: bool) -> None:
     from app.runtime import start_engine
 
     _configure_logging()
-    engine = _checked_engine(settings)
+    engine = checked_engine(settings)
     app = create_app(engine=engine)
     start_engine(engine)
     url = f"http://{host}:{port}"
@@ -72,7 +59,7 @@ def engine_command() -> None:
     _configure_logging()
     settings = load_settings()
     refuse_insecure(settings)
-    engine = _checked_engine(settings)
+    engine = checked_engine(settings)
     runner = start_engine(engine)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

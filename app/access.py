@@ -98,9 +98,8 @@ def install_guard(server: Flask, page_permission: Callable[[str], Permission | N
     def _guard():
         path = request.path
         origin = request.headers.get("Origin")
-        if request.method in STATE_CHANGING and origin and origin != "null" and not _same_origin(origin):
-            return json_error(403, "forbidden", "cross-origin request refused")
-        if request.method in STATE_CHANGING and origin == "null":
+        # Browsers send Origin on cross-site POSTs ("null" from sandboxed frames): refuse both.
+        if request.method in STATE_CHANGING and origin and (origin == "null" or not _same_origin(origin)):
             return json_error(403, "forbidden", "cross-origin request refused")
         if is_public(path):
             return None

@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError
 
 from app.access import actor_of, client_ip
 from app.principal import Anonymous, Principal
@@ -51,24 +52,20 @@ def login():
         return _render_login()
     try:
         validate_csrf(request.form.get("csrf_token", ""))
-    except CSRFError:
-        return _render_login("The form expired; please sign in again.", status=400)
-    except Exception:  # flask-wtf raises ValidationError for a missing/bad token
+    except ValidationError:  # missing, expired or forged token
         return _render_login("The form expired; please sign in again.", status=400)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     services = _services()
+    principal = None
+    # The failed attempt must be committed (lockout counts it), so render after the block.
     with services.db.session() as db_session:
         result = services.accounts.sign_in(db_session, username, password, client_ip())
-        if result.user is None:
-            status = 429 if "locked" in result.message else 401
-            return_value = (result.message, status)
-        else:
+        if result.user is not None:
             sid = services.accounts.open_session(db_session, result.user, client_ip())
             principal = Principal(result.user.id, result.user.username, Role(result.user.role), sid)
-            return_value = None
-    if return_value is not None:
-        return _render_login(return_value[0], username=username, status=return_value[1])
+    if principal is None:
+        return _render_login(result.message, username=username, status=429 if result.locked else 401)
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(principal)
     return redirect(_safe_next(request.form.get("next")))

@@ -33,6 +33,7 @@ class SignInResult:
 
     user: User | None
     message: str = ""
+    locked: bool = False
 
 
 def _revoke_all(session: Session, user_id: int, now: datetime) -> None:
@@ -130,7 +131,8 @@ class Accounts:
             self.audit.record(session, now=now, actor=who, action="login", outcome="locked",
                               target=username)
             until = user.locked_until.strftime("%H:%M UTC")
-            return SignInResult(None, f"Too many failed sign-ins: this account is locked until {until}.")
+            return SignInResult(None, f"Too many failed sign-ins: this account is locked until {until}.",
+                                locked=True)
         ok = self.passwords.check(user.password_hash if user else None, password)
         if user is not None and user.disabled:
             ok = False

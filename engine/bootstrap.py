@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
 from engine.detect.notify import LogNotifier, Notifier
+from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
 from engine.clock import Clock, SystemClock, to_epoch_s
 from engine.security.accounts import Accounts
@@ -46,6 +47,7 @@ class Engine:
     executor: Executor
     breakglass: BreakGlass
     weddings: WeddingBook
+    autoscaler: Autoscaler
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -80,6 +82,10 @@ class Engine:
         decisions = self.preview_manual_scale(requests, may_approve_large=may_approve_large)
         with self.db.session() as session:
             return [self.executor.submit(session, d, actor) for d in decisions]
+
+    def run_autoscaler(self) -> int:
+        """One autoscaling cycle over every service; return how many decisions it recorded."""
+        return len(self.autoscaler.run_cycle(self))
 
     def evaluate_alerts(self) -> int:
         """Turn threshold crossings into alert transitions; return how many were made."""
@@ -166,5 +172,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
-        weddings=WeddingBook(audit),
+        weddings=WeddingBook(audit), autoscaler=Autoscaler(),
     )

@@ -69,7 +69,7 @@ def scalability_status():
         ready, pending = engine.actuator.sizes(spec.name, now)
         services[spec.name] = {"ready": ready, "pending": pending, "target": ready + pending,
                                "min": spec.min_instances, "max": spec.max_instances,
-                               "critical": spec.critical, "autoscalerMode": "observe"}
+                               "critical": spec.critical, "autoscalerMode": engine.autoscaler.policy.mode}
     body = {"now": now.isoformat(), "services": services}
     if flag("includeWeddingContext"):
         body["weddingContext"] = _wedding_context(engine)

@@ -129,4 +129,5 @@ def default_jobs(engine) -> list[JobSpec]:
     return [
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
+        JobSpec("autoscale", 15.0, engine.run_autoscaler),
     ]

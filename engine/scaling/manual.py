@@ -8,13 +8,12 @@ and needs ``scale:emergency``; the caller checks that permission.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from engine.errors import InvalidInput
 from engine.scaling.decision import Category, ScaleDecision, Trigger
-from engine.scaling.limits import is_standard_step
+from engine.scaling.limits import is_standard_step, step_bounds
 from engine.services import ServiceSpec
 
 ACTIONS = ("scale_up", "scale_down", "set", "emergency_scale")
@@ -36,14 +35,16 @@ class ManualRequest:
 def target_of(request: ManualRequest, current: int) -> int:
     """Return the instance count the request asks for.
 
-    ``scale_up`` / ``scale_down`` without ``instances`` move one standard step (+50 % rounded
-    up, at least +1; −30 % rounded down, at least −1); with ``instances`` they add or remove
-    that many. ``set`` and ``emergency_scale`` take ``instances`` as the new total.
+    ``scale_up`` / ``scale_down`` without ``instances`` move one full standard step (the
+    ``step_bounds`` the policy uses, so the default is always "standard"); with ``instances``
+    they add or remove that many. ``set`` and ``emergency_scale`` take ``instances`` as the
+    new total.
     """
+    lowest, highest = step_bounds(current)
     if request.action == "scale_up":
-        return current + (request.instances if request.instances else max(1, math.ceil(current * 0.5)))
+        return current + request.instances if request.instances else highest
     if request.action == "scale_down":
-        return current - (request.instances if request.instances else max(1, math.floor(current * 0.3)))
+        return current - request.instances if request.instances else lowest
     return int(request.instances)
 
 

@@ -120,3 +120,13 @@ def test_decision_history_is_readable_by_viewers(login_as, app, engine):
     history = viewer.get("/api/scalability/decisions?service=api").get_json()["decisions"]
     assert len(history) == 1 and history[0]["reason"].endswith("warm-up")
     assert viewer.post(SCALE, json={"action": "scale_up", "services": ["api"], "reason": "x"}).status_code == 403
+
+
+def test_default_steps_are_always_standard():
+    from engine.scaling.limits import is_standard_step
+    from engine.scaling.manual import ManualRequest, target_of
+
+    for current in range(2, 40):
+        for action in ("scale_up", "scale_down"):
+            target = target_of(ManualRequest(action, "api", None, "x"), current)
+            assert target != current and is_standard_step(current, target, 0, 1000), (action, current, target)

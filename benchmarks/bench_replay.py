@@ -17,7 +17,6 @@ Exit status 1 when a reference policy leaves the anchors.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path

@@ -8,10 +8,11 @@ change, a ``ScaleDecision``. It reads no clock, no database and no network.
 A cycle, in order:
 
 1. **Recommend** the largest of: reactive (HPA rule ``ceil(instances × observed / target)`` per
-   metric, 10 % tolerance, rising metrics projected over the provisioning delay and metric lag
-   so a steep spike is answered on the first cycle), predictive (forecast p90 at the time new
-   capacity would be ready), pre-scale (large weddings, see ``_prescale``) and emergency (a
-   critical threshold crossed); clamp to min/max.
+   metric, 10 % tolerance, a steep rise projected over the provisioning delay and metric lag
+   so a spike is answered on the first cycle), predictive (the forecast at the time new
+   capacity would be ready: p50 at the target utilisation, p90 within capacity) and pre-scale
+   (large weddings, see ``_prescale``); in ``predictive`` mode, with a forecast, the reactive
+   rules speak only in an emergency (a critical threshold crossed). Clamp to min/max.
 2. **Protect**: no scale-down of a wedding-critical service inside an active wedding window.
 3. **Stabilise** scale-downs over the window (HPA: the highest recommendation of the last
    5 min); **limit** the step to +50 % / −30 % unless it is an emergency (min/max only).
@@ -102,10 +103,11 @@ def plan_scale(spec: ServiceSpec, snapshot: MetricsSnapshot, policy: ScalingPoli
         ``recommended_instances`` (to remember for stabilisation) and the decision or None.
     """
     memory = memory or ScalingMemory()
-    current = snapshot.current
     wedding_day = bool(weddings) and is_wedding_day(weddings, now.date())
-    critical_metric = _critical_metric(snapshot, wedding_day)
-    reactive_on = forecast is None or policy.mode == "hybrid" or critical_metric is not None
+    cycle = _Cycle(spec, snapshot, policy, now, memory, forecast, wedding_day,
+                   _critical_metric(snapshot, wedding_day))
+    current = snapshot.current
+    reactive_on = forecast is None or policy.mode == "hybrid" or cycle.critical_metric is not None
     candidates = _reactive(spec, snapshot, policy) if reactive_on else []
     if forecast is not None:
         candidates.append(_predictive(spec, policy, forecast))
@@ -113,24 +115,35 @@ def plan_scale(spec: ServiceSpec, snapshot: MetricsSnapshot, policy: ScalingPoli
     if prescale is not None:
         candidates.append(prescale)
     best = max(candidates, key=lambda c: c[0], default=None)
-    recommended = clamp_instances(best[0] if best else current, spec.min_instances,
-                                  spec.max_instances)
-    emergency = critical_metric is not None and recommended > current
-    held = (recommended < current and spec.critical and bool(weddings)
+    proposed = clamp_instances(best[0] if best else current, spec.min_instances, spec.max_instances)
+    held = (proposed < current and spec.critical and bool(weddings)
             and _in_window(spec, weddings, now))
-    target = current if held else recommended
-    now_s = now.timestamp()
-    peak = recent_peak(memory.recommendations, now_s, policy.stabilisation_s)
-    peak = recommended if peak is None else max(peak, recommended)
-    target = stabilise_scale_down(current, target, peak)
-    if not emergency:
-        target = limit_step(current, target, policy.max_step_up, policy.max_step_down)
-    target = clamp_instances(target, spec.min_instances, spec.max_instances)
+    peak = recent_peak(memory.recommendations, now.timestamp(), policy.stabilisation_s)
+    peak = proposed if peak is None else max(peak, proposed)
+    stabilised = stabilise_scale_down(current, current if held else proposed, peak)
+    emergency = cycle.critical_metric is not None and proposed > current
+    limited = stabilised if emergency else limit_step(current, stabilised, policy.max_step_up,
+                                                      policy.max_step_down)
+    target = clamp_instances(limited, spec.min_instances, spec.max_instances)
     if target == current:
-        return ScalePlan(recommended, None)
-    return ScalePlan(recommended, _decision(spec, snapshot, policy, now, memory, best, target,
-                                            recommended, critical_metric, wedding_day,
-                                            forecast))
+        return ScalePlan(proposed, None)
+    stages = {"proposed_instances": proposed, "held_by_wedding_window": held,
+              "stabilised_instances": stabilised, "limited_instances": limited}
+    return ScalePlan(proposed, _decision(cycle, best, target, stages))
+
+
+@dataclass(frozen=True)
+class _Cycle:
+    """What one policy cycle knows, bundled for the helpers that build its decision."""
+
+    spec: ServiceSpec
+    snapshot: MetricsSnapshot
+    policy: ScalingPolicy
+    now: datetime
+    memory: ScalingMemory
+    forecast: LoadForecast | None
+    wedding_day: bool
+    critical_metric: str | None
 
 
 def _reactive(spec: ServiceSpec, snapshot: MetricsSnapshot, policy: ScalingPolicy) -> list:
@@ -238,38 +251,42 @@ def _in_window(spec: ServiceSpec, weddings: Sequence[Wedding], now: datetime) ->
     return any(w.in_window(now) and (not w.services or spec.name in w.services) for w in weddings)
 
 
-def _decision(spec, snapshot, policy, now, memory, best, target, recommended,
-              critical_metric, wedding_day, forecast) -> ScaleDecision:
+def _decision(cycle: _Cycle, best: tuple | None, target: int, stages: dict) -> ScaleDecision:
     """Build the ScaleDecision of a cycle whose target differs from the current count."""
-    current = snapshot.current
+    spec, snapshot, current = cycle.spec, cycle.snapshot, cycle.snapshot.current
     need, trigger, what, value, confidence = best or (current, Trigger.REACTIVE, "none", 0.0, 0.5)
-    if critical_metric is not None and target > current:
+    if cycle.critical_metric is not None and target > current:
         trigger, confidence = Trigger.EMERGENCY, 1.0
-        reason = f"emergency: {critical_metric} {snapshot.values[critical_metric]:.1f} critical"
+        metric = cycle.critical_metric
+        reason = f"emergency: {metric} {snapshot.values[metric]:.1f} critical"
     elif target < current:
-        reason = f"scale-down: {what} needs {recommended} (stabilised, step-limited)"
+        reason = (f"scale-down: {what} needs {stages['proposed_instances']} "
+                  f"(stabilised over {cycle.policy.stabilisation_s:.0f} s, step-limited)")
     else:
         reason = f"{trigger.value}: {what} {value:.1f} needs {need}"
     cost_per_hour = round(target * spec.cost_per_hour, 4)
     category = Category.EMERGENCY if trigger is Trigger.EMERGENCY else Category.AUTO_APPROVED
-    if target > current and _over_budget(policy, memory, cost_per_hour, now, wedding_day):
+    if target > current and _over_budget(cycle, cost_per_hour):
         # an emergency goes ahead over budget (the admins are alerted); anything else waits
         if category is Category.AUTO_APPROVED:
             category = Category.REQUIRES_APPROVAL
         reason += "; over the daily budget"
-    inputs = {"metrics": dict(snapshot.values), "recommended": recommended,
-              "current": current, "wedding_day": wedding_day,
+    forecast = cycle.forecast
+    inputs = {"metrics": dict(snapshot.values), "recommended": stages["proposed_instances"],
+              **stages, "current": current, "wedding_day": cycle.wedding_day,
+              "mode": cycle.policy.mode,
+              "forecast_p50_rps": forecast.p50_rps if forecast else None,
               "forecast_p90_rps": forecast.p90_rps if forecast else None}
     return ScaleDecision(spec.name, current, target, trigger, reason, inputs, confidence,
-                         cost_per_hour, current, category, now)
+                         cost_per_hour, current, category, cycle.now)
 
 
-def _over_budget(policy: ScalingPolicy, memory: ScalingMemory, cost_per_hour: float,
-                 now: datetime, wedding_day: bool) -> bool:
+def _over_budget(cycle: _Cycle, cost_per_hour: float) -> bool:
     """True when today's spend plus ``cost_per_hour`` until midnight exceeds the budget."""
+    policy, now, wedding_day = cycle.policy, cycle.now, cycle.wedding_day
     if policy.daily_budget is None:
         return False
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     hours_left = (midnight - now).total_seconds() / 3600.0
     budget = policy.daily_budget * (policy.wedding_day_budget_multiplier if wedding_day else 1.0)
-    return memory.spent_today + cost_per_hour * hours_left > budget
+    return cycle.memory.spent_today + cost_per_hour * hours_left > budget

@@ -29,7 +29,6 @@ How it forecasts (choices made here, since the protocol leaves them open):
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 
 import numpy as np

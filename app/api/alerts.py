@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_login import current_user
 
 from app.access import actor_of, require
 from app.api import bp
-from app.api.params import flag
+from app.api.params import flag, json_body, text_field
 from engine.detect.alert_service import alert_json
-from engine.errors import InvalidInput
 from engine.security.permissions import Permission
 
 
 def _engine():
     return current_app.extensions["wedscale"]
-
-
-def json_body() -> dict:
-    """Return the request's JSON object; raise InvalidInput for anything else."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return body
 
 
 @bp.get("/scalability/alerts")
@@ -47,9 +38,7 @@ def list_alerts():
 def acknowledge_alert(alert_id: int):
     """Acknowledge an open alert with an optional note."""
     require(Permission.ALERTS_ACT)
-    note = json_body().get("note", "")
-    if not isinstance(note, str):
-        raise InvalidInput("note must be text", {"field": "note"})
+    note = text_field(json_body(), "note")
     engine = _engine()
     with engine.db.session() as session:
         row = engine.alerts.acknowledge(session, alert_id, actor_of(current_user), note,
@@ -62,9 +51,7 @@ def silence_alert(alert_id: int):
     """Silence an open alert for ``minutes`` with a ``reason``."""
     require(Permission.ALERTS_ACT)
     body = json_body()
-    reason = body.get("reason", "")
-    if not isinstance(reason, str):
-        raise InvalidInput("reason must be text", {"field": "reason"})
+    reason = text_field(body, "reason")
     engine = _engine()
     with engine.db.session() as session:
         row = engine.alerts.silence(session, alert_id, actor_of(current_user), body.get("minutes"),

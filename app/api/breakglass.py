@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.access import actor_of, require
 from app.api import bp
-from app.api.alerts import json_body
+from app.api.params import json_body
 from engine.security.permissions import Permission
 from engine.storage.models import User
 

@@ -47,3 +47,19 @@ def flag(name: str, default: bool = False) -> bool:
     if lowered in ("false", "0", "no"):
         return False
     raise InvalidInput(f"{name} must be true or false", {"parameter": name})
+
+
+def json_body() -> dict:
+    """Return the request's JSON object; raise InvalidInput for anything else."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body
+
+
+def text_field(body: dict, name: str, default: str = "") -> str:
+    """Return ``body[name]`` when it is text (``default`` when absent); raise InvalidInput naming it."""
+    value = body.get(name, default)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text", {"field": name})
+    return value

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.access import actor_of, require
 from app.api import bp
-from app.api.alerts import json_body
+from app.api.params import json_body, text_field
 from engine.errors import InvalidInput
 from engine.scaling.executor import decision_json
 from engine.scaling.manual import ManualRequest
@@ -28,12 +28,10 @@ def _requests_from(body: dict) -> list[ManualRequest]:
         raise InvalidInput("services must be a non-empty list of service ids", {"field": "services"})
     if len(services) > MAX_SERVICES:
         raise InvalidInput(f"at most {MAX_SERVICES} services per request", {"field": "services"})
-    for name in ("action", "reason", "urgency"):
-        if name in body and not isinstance(body[name], str):
-            raise InvalidInput(f"{name} must be text", {"field": name})
-    return [ManualRequest(action=body.get("action", ""), service=s, instances=body.get("instances"),
-                          reason=body.get("reason", ""), urgency=body.get("urgency", "medium"))
-            for s in services]
+    action, reason = text_field(body, "action"), text_field(body, "reason")
+    urgency = text_field(body, "urgency", "medium")
+    return [ManualRequest(action=action, service=s, instances=body.get("instances"), reason=reason,
+                          urgency=urgency) for s in services]
 
 
 @bp.post("/scalability/actions/scale")
@@ -67,9 +65,7 @@ def list_decisions():
 
 def _decide(decision_id: int, approve: bool):
     require(Permission.DECISIONS_APPROVE)
-    reason = json_body().get("reason", "")
-    if not isinstance(reason, str):
-        raise InvalidInput("reason must be text", {"field": "reason"})
+    reason = text_field(json_body(), "reason")
     engine = _engine()
     with engine.db.session() as session:
         if approve:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from app.access import actor_of, require
 from app.api import bp
-from app.api.alerts import json_body
-from app.api.params import flag
+from app.api.params import flag, json_body
 from engine.errors import InvalidInput
 from engine.security.permissions import Permission
 from engine.storage.models import WeddingRow

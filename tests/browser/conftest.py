@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -30,5 +32,12 @@ def nav_links(dash_duo) -> set[str]:
 @pytest.fixture
 def served(dash_duo, app):
     """Start the real app on a free port without navigating (the login page is in front)."""
-    dash_duo.start_server(app, navigate=False)
+    dash_duo.start_server(app, navigate=False, port=free_port())
     return dash_duo
+
+
+def free_port() -> int:
+    """A loopback port the OS says is free, so parallel test runs never share a server port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

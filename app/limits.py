@@ -3,7 +3,8 @@
 Defaults (DESIGN.md): monitoring reads 100/min, health 60/min, scaling and alert actions
 10/min, metric push 6,000/min, counted per API token, else per signed-in user, else per
 address. Counters live in memory, or in Redis when ``WEDSCALE_REDIS_URL`` is set, so all
-workers share them. ``Settings.extra["rate_limits"]`` overrides a class (tests, benchmarks).
+workers share them. ``Settings.rate_limits`` (``WEDSCALE_RATE_LIMITS="monitoring=100000/minute"``)
+overrides a class (tests, benchmarks); ``Settings.extra["rate_limits"]`` is read too, for older callers.
 Every ``/api`` endpoint must belong to a class: ``install_rate_limits`` refuses to start
 otherwise, so a new route cannot slip through unlimited.
 """
@@ -51,10 +52,10 @@ def principal_key() -> str:
 
 def install_rate_limits(server: Flask, settings) -> Limiter:
     """Attach Flask-Limiter to ``server`` and limit every classified endpoint."""
-    limits = {**DEFAULT_LIMITS, **settings.extra.get("rate_limits", {})}
+    limits = {**DEFAULT_LIMITS, **settings.extra.get("rate_limits", {}), **settings.rate_limits}
     storage = settings.redis_url or "memory://"
     limiter = Limiter(principal_key, app=server, storage_uri=storage, headers_enabled=True,
-                      key_prefix=settings.extra.get("redis_prefix", "wedscale:") + "limits",
+                      key_prefix=settings.redis_prefix + "limits",
                       in_memory_fallback_enabled=bool(settings.redis_url))
     unclassified = [e for e in server.view_functions if e.startswith("api.") and e not in ROUTE_CLASSES]
     if unclassified:

@@ -15,15 +15,22 @@ def start_engine(engine: Engine, *, backfill: bool = True) -> EngineRunner:
     """Fill the live store with history, then start leader election and the engine jobs.
 
     Every process backfills its own in-memory store (the simulator is deterministic, so all
-    processes agree); only the leader collects new samples and runs the jobs.
+    processes agree); with Redis the store is shared, so only a new leader fills it, and only
+    when it is empty (several workers starting together would otherwise write the same
+    history several times). Only the leader collects new samples and runs the jobs.
     """
     engine.state["started_at"] = engine.clock.now()
     engine.size_simulated_cluster()
-    if backfill:
-        n = engine.backfill_history(engine.settings.backfill_days)
-        log.info("backfilled %d samples of history", n)
+    days = engine.settings.backfill_days if backfill else 0
+
+    def _backfill():
+        log.info("backfilled %d samples of history", engine.backfill_history(days))
+
+    shared = bool(engine.settings.redis_url)
+    if not shared:
+        _backfill()
     runner = EngineRunner(engine, leader_lock_for(engine.settings.database_url, engine.settings.var_dir),
-                          default_jobs(engine))
+                          default_jobs(engine), on_lead=_backfill if shared else None)
     engine.state["runner"] = runner
     if engine.settings.run_scheduler:
         runner.start()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from engine.actuators.base import Actuator
     from engine.metrics.store import MetricStore
     from engine.sources.base import MetricSource
+    from engine.storage.slow_queries import SlowQueryLog
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Engine:
     weddings: WeddingBook
     autoscaler: Autoscaler
     state: dict = field(default_factory=dict)
+    slow_queries: "SlowQueryLog | None" = None
 
     def service_names(self) -> list[str]:
         """Return the configured service ids in catalogue order."""
@@ -119,15 +121,28 @@ class Engine:
         if sizes is not None and preset is not None:
             preset(sizes(self.clock.now()))
 
+    def record_health(self) -> str:
+        """Check health, store a change of the overall state and alert per Saturday mode.
+
+        Returns the overall state. See ``engine.health_history``.
+        """
+        from engine.health import check_health
+        from engine.health_history import apply_health_step
+        from engine.weddings import is_wedding_day
+
+        report = check_health(self, self.state.get("runner"))            # gather
+        now = self.clock.now()
+        wedding_day = is_wedding_day(self.calendar.all(), now.date())
+        with self.db.session() as session:                               # decide + apply
+            apply_health_step(session, self.alerts, report, now, wedding_day)
+        return report.status
+
     def data_age_s(self) -> float | None:
         """Seconds since the newest stored sample, or None when there is none yet."""
         last = self.store.last_ingest_ts()
         if last is None:
             return None
         return to_epoch_s(self.clock.now()) - last
-
-
-REDIS_PREFIX = "wedscale:live:"
 
 
 def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
@@ -140,8 +155,7 @@ def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
 
         client = redis.Redis.from_url(settings.redis_url, decode_responses=False,
                                       socket_timeout=5, socket_connect_timeout=3)
-        prefix = settings.extra.get("redis_prefix", REDIS_PREFIX)
-        return RedisMetricStore(client, names, list(METRIC_IDS), prefix=prefix)
+        return RedisMetricStore(client, names, list(METRIC_IDS), prefix=settings.redis_prefix + "live:")
     from engine.metrics.memory_store import RingBufferStore
 
     return RingBufferStore(names, list(METRIC_IDS))
@@ -155,8 +169,12 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     from engine.actuators.simulated import SimulatedCluster
     from engine.sources.simulator import Simulator
 
+    from engine.storage.slow_queries import SlowQueryLog
+
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    slow_queries = SlowQueryLog(settings.slow_query_ms)
+    slow_queries.attach(db.engine)
     audit = AuditLog(settings.secret_key)
     calendar = WeddingCalendar(db, clock)
     actuator = actuator or SimulatedCluster(services)
@@ -172,5 +190,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
-        weddings=WeddingBook(audit), autoscaler=Autoscaler(),
+        weddings=WeddingBook(audit), autoscaler=Autoscaler(), slow_queries=slow_queries,
     )

@@ -1,17 +1,26 @@
-"""Component health: database, scheduler, metric source → healthy / degraded / unhealthy.
+"""Component health → healthy / degraded / unhealthy, each check timed.
 
-Rules (DESIGN.md, "Health"): *degraded* when a component fails but the engine still
-collects and decides (a stale source); *unhealthy* when it cannot (database unreachable,
-no leader for over 60 s, every source stale for over 5 minutes).
+Components: database (latency, pool use, migrations current), scheduler (leader, each job's
+last run and lag), source (freshness), actuator (reachable, dry-run), backups (age of the
+newest verified backup), Redis when configured.
+
+Rules (DESIGN.md, "Health"): *degraded* when a component fails but the engine still collects
+and decides (database unreachable for under 5 min, a source stale, actuator unreachable, a
+job overdue, backup overdue); *unhealthy* when it cannot (database unreachable for over
+5 min, no job run for over 60 s, every source stale for over 5 min). The overall state is the
+worst component's. Check functions never raise: a failing check is a finding.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import func, select
 
+from engine.backup_age import newest_verified_backup_age_s
 from engine.storage.models import JobRun
 from engine.storage.schema import is_current
 
@@ -20,6 +29,11 @@ _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
 NO_LEADER_S = 60.0
 SOURCE_STALE_S = 30.0
 SOURCE_DEAD_S = 300.0
+DB_DOWN_UNHEALTHY_S = 300.0
+# A job is overdue when its last run is older than this many intervals (and at least 30 s):
+# one missed tick is noise, three are a stuck job.
+JOB_OVERDUE_INTERVALS = 3
+BACKUP_OVERDUE_S = 26 * 3600.0  # daily backups, with two hours of slack
 
 
 @dataclass(frozen=True)
@@ -47,37 +61,89 @@ class HealthReport:
                                         "latency_ms": round(c.latency_ms, 2), **c.data}
                                for c in self.components}}
 
-
-def _timed(check):
-    start = time.perf_counter()
-    component = check()
-    elapsed = (time.perf_counter() - start) * 1000
-    return Component(component.name, component.status, component.detail, elapsed, component.data)
+    def summary(self) -> str:
+        """Return ``"database healthy; source degraded: …"`` (the history's one-liner)."""
+        return "; ".join(c.name + " " + c.status + ("" if c.status == HEALTHY else f": {c.detail}")
+                         for c in self.components)
 
 
-def _database(engine) -> Component:
+def worst(statuses) -> str:
+    """Return the worst of ``statuses`` (healthy < degraded < unhealthy)."""
+    return max(statuses, key=_RANK.__getitem__, default=HEALTHY)
+
+
+def _pool_use(db) -> dict:
+    pool = db.engine.pool
+    size = getattr(pool, "size", None)
+    out = {"pool_checked_out": pool.checkedout() if hasattr(pool, "checkedout") else None}
+    if callable(size):
+        out["pool_size"] = size()
+    return out
+
+
+def _database(engine, now: datetime) -> Component:
     try:
         engine.db.ping()
         current = is_current(engine.db)
     except Exception as exc:  # unreachable: report, never raise from a health check
-        return Component("database", UNHEALTHY, f"unreachable: {type(exc).__name__}")
+        since = engine.state.setdefault("db_unreachable_since", now)
+        down_s = (now - since).total_seconds()
+        status = UNHEALTHY if down_s > DB_DOWN_UNHEALTHY_S else DEGRADED
+        return Component("database", status, f"unreachable for {down_s:.0f} s: {type(exc).__name__}",
+                         data={"down_s": round(down_s, 1)})
+    engine.state.pop("db_unreachable_since", None)
+    data = _pool_use(engine.db)
     if not current:
-        return Component("database", UNHEALTHY, "schema is not at the newest migration; run `wedscale db upgrade`")
-    return Component("database", HEALTHY, f"{engine.db.dialect} reachable, schema current")
+        return Component("database", UNHEALTHY, "schema is not at the newest migration; run `wedscale db upgrade`",
+                         data=data)
+    return Component("database", HEALTHY, f"{engine.db.dialect} reachable, schema current", data=data)
 
 
-def _scheduler(engine, runner) -> Component:
-    now = engine.clock.now()
+def job_lags(last_runs: dict[str, datetime], intervals: dict[str, float], now: datetime) -> dict[str, dict]:
+    """Return per job ``{last_run, age_s, lag_s, overdue}``; lag is how late the next run is.
+
+    Pure: ``last_runs`` maps job → newest start (jobs that never ran are missing), ``intervals``
+    job → seconds.
+    """
+    out = {}
+    for job, interval_s in intervals.items():
+        last = last_runs.get(job)
+        if last is None:
+            out[job] = {"last_run": None, "age_s": None, "lag_s": None, "overdue": False}
+            continue
+        age_s = (now - last).total_seconds()
+        lag_s = max(0.0, age_s - interval_s)
+        overdue = age_s > max(30.0, JOB_OVERDUE_INTERVALS * interval_s)
+        out[job] = {"last_run": last.isoformat(), "age_s": round(age_s, 1), "lag_s": round(lag_s, 1),
+                    "overdue": overdue}
+    return out
+
+
+def _job_intervals(engine, runner) -> dict[str, float]:
+    from engine.jobs.runner import default_jobs
+
+    jobs = runner.jobs if runner is not None else default_jobs(engine)
+    return {j.name: j.interval_s for j in jobs}
+
+
+def _scheduler(engine, runner, now: datetime) -> Component:
     role = "leader" if runner is not None and runner.is_leader else "follower"
     try:
         with engine.db.session() as session:
-            newest = session.scalar(select(func.max(JobRun.started_at)))
+            last_runs = dict(session.execute(select(JobRun.job, func.max(JobRun.started_at))
+                                             .group_by(JobRun.job)).all())
     except Exception:
-        newest = None
-    data = {"role": role, "last_job_run": newest.isoformat() if newest else None}
+        last_runs = {}
+    jobs = job_lags(last_runs, _job_intervals(engine, runner), now)
+    newest = max(last_runs.values(), default=None)
+    data = {"role": role, "last_job_run": newest.isoformat() if newest else None, "jobs": jobs}
     if runner is not None and runner.last_errors:
         data["errors"] = dict(runner.last_errors)
     if newest is not None and (now - newest).total_seconds() <= NO_LEADER_S:
+        overdue = sorted(job for job, j in jobs.items() if j["overdue"])
+        if overdue:
+            return Component("scheduler", DEGRADED, f"this process is the {role}; overdue: {', '.join(overdue)}",
+                             data=data)
         return Component("scheduler", HEALTHY, f"this process is the {role}; jobs ran "
                          f"{(now - newest).total_seconds():.0f} s ago", data=data)
     started = engine.state.get("started_at")
@@ -100,9 +166,63 @@ def _source(engine) -> Component:
     return Component("source", UNHEALTHY, f"{name}: stale for over {SOURCE_DEAD_S / 60:.0f} min", data=data)
 
 
+def _actuator(engine, now: datetime) -> Component:
+    """Reachable when it answers ``sizes`` for the first service (a read, never an order)."""
+    kind = type(engine.actuator).__name__
+    data = {"kind": kind, "dry_run": bool(getattr(engine.actuator, "dry_run", False))}
+    try:
+        engine.actuator.sizes(engine.service_names()[0], now)
+    except Exception as exc:
+        return Component("actuator", DEGRADED, f"{kind} unreachable: {type(exc).__name__}", data=data)
+    mode = " (dry-run)" if data["dry_run"] else ""
+    return Component("actuator", HEALTHY, f"{kind} reachable{mode}", data=data)
+
+
+def _backups(engine, now: datetime) -> Component | None:
+    """Age of the newest verified backup; None (no component) before the backups table exists.
+
+    With no verified backup at all, the backup counts as overdue once this process has run
+    longer than the backup interval, so a fresh installation is not degraded at once.
+    """
+    try:
+        age_s = newest_verified_backup_age_s(engine.db, now)
+    except LookupError:
+        return None
+    if age_s is None:
+        started = engine.state.get("started_at", now)
+        if (now - started).total_seconds() > BACKUP_OVERDUE_S:
+            return Component("backups", DEGRADED, "no verified backup", data={"age_s": None})
+        return Component("backups", HEALTHY, "no verified backup yet", data={"age_s": None})
+    data = {"age_s": round(age_s, 1)}
+    if age_s > BACKUP_OVERDUE_S:
+        return Component("backups", DEGRADED, f"newest verified backup is {age_s / 3600:.0f} h old", data=data)
+    return Component("backups", HEALTHY, f"newest verified backup is {age_s / 3600:.1f} h old", data=data)
+
+
+def _redis(engine) -> Component | None:
+    client = getattr(engine.store, "_redis", None)
+    if not engine.settings.redis_url or client is None:
+        return None
+    try:
+        client.ping()
+    except Exception as exc:
+        # Without Redis the workers cannot read live data: the engine still collects, degraded.
+        return Component("redis", DEGRADED, f"unreachable: {type(exc).__name__}")
+    return Component("redis", HEALTHY, "reachable")
+
+
 def check_health(engine, runner=None) -> HealthReport:
     """Check every component and return the report; never raises."""
-    components = [_timed(lambda: _database(engine)), _timed(lambda: _scheduler(engine, runner)),
-                  _timed(lambda: _source(engine))]
-    worst = max((c.status for c in components), key=_RANK.__getitem__)
-    return HealthReport(worst, components)
+    now = engine.clock.now()
+    checks = [lambda: _database(engine, now), lambda: _scheduler(engine, runner, now),
+              lambda: _source(engine), lambda: _actuator(engine, now), lambda: _backups(engine, now),
+              lambda: _redis(engine)]
+    components = []
+    for check in checks:
+        start = time.perf_counter()
+        component = check()
+        if component is not None:
+            elapsed = (time.perf_counter() - start) * 1000
+            components.append(Component(component.name, component.status, component.detail, elapsed,
+                                        component.data))
+    return HealthReport(worst(c.status for c in components), components)

@@ -42,6 +42,18 @@ class Settings:
         How often the leader collects metrics from the sources.
     run_scheduler : bool
         Whether ``create_app`` may start the engine scheduler (when it wins the leader lock).
+    redis_prefix : str
+        Prefix of every Redis key (live store, rate-limit counters); one per deployment or
+        test run, so several share one Redis without colliding.
+    job_intervals_s : dict
+        Per-job interval overrides in seconds, e.g. ``{"evaluate_alerts": 2}`` (tests, demos).
+    rate_limits : dict
+        Per-route-class rate-limit overrides, e.g. ``{"monitoring": "100000/minute"}``.
+    worker_header : bool
+        Send ``X-Wedscale-Worker: <pid>`` on every response (cluster tests and benchmarks;
+        off by default: it tells clients about the process layout).
+    slow_query_ms : float
+        Statements slower than this are kept in the slow-query list of the Health page.
     """
 
     database_url: str
@@ -57,6 +69,11 @@ class Settings:
     backfill_days: int = 90
     seed: int = 7
     password_hash_profile: str = "default"
+    redis_prefix: str = "wedscale:"
+    job_intervals_s: dict = field(default_factory=dict)
+    rate_limits: dict = field(default_factory=dict)
+    worker_header: bool = False
+    slow_query_ms: float = 100.0
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":
@@ -87,6 +104,12 @@ def read_or_create_demo_secret(var_dir: Path) -> str:
     return key
 
 
+def _pairs(text: str) -> dict[str, str]:
+    """Parse ``"a=1,b=2"`` (the form of the dict-valued variables) into ``{"a": "1", "b": "2"}``."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> Settings:
     """Build Settings from ``env`` (default ``os.environ``).
 
@@ -112,4 +135,11 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         session_idle_minutes=int(env.get("WEDSCALE_SESSION_IDLE_MINUTES", "30")),
         metrics_token=env.get("WEDSCALE_METRICS_TOKEN") or None,
         var_dir=var_dir,
+        collect_interval_s=float(env.get("WEDSCALE_COLLECT_INTERVAL_S", "5")),
+        backfill_days=int(env.get("WEDSCALE_BACKFILL_DAYS", "90")),
+        redis_prefix=env.get("WEDSCALE_REDIS_PREFIX") or "wedscale:",
+        job_intervals_s={k: float(v) for k, v in _pairs(env.get("WEDSCALE_JOB_INTERVALS", "")).items()},
+        rate_limits=_pairs(env.get("WEDSCALE_RATE_LIMITS", "")),
+        worker_header=env.get("WEDSCALE_WORKER_HEADER", "") in ("1", "true", "yes"),
+        slow_query_ms=float(env.get("WEDSCALE_SLOW_QUERY_MS", "100")),
     )

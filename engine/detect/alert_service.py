@@ -126,6 +126,41 @@ class AlertService:
             notifier.send([Notification(row.id, row.service, row.metric, row.severity, row.state, summary)])
         return row
 
+    def raise_system_alert(self, session: Session, service: str, key: str, summary: str,
+                           now: datetime) -> AlertRow:
+        """Open a critical, firing alert on a pseudo-service (e.g. ``system``/``health``) and
+        notify at once; while one is open for ``(service, key)`` it is updated, not duplicated."""
+        row = session.scalar(select(AlertRow).where(AlertRow.service == service, AlertRow.metric == key,
+                                                    AlertRow.state.in_(OPEN_STATES)))
+        if row is not None:
+            row.summary, row.updated_at = summary, now
+            return row
+        return self._open_firing(session, service, key, summary, now)
+
+    def _open_firing(self, session: Session, service: str, key: str, summary: str,
+                     now: datetime) -> AlertRow:
+        # Open a critical, firing alert on service/key and notify at once.
+        row = self._apply(session, None, Transition(None, service, key, "critical", FIRING,
+                                                    float("nan"), float("nan"), summary),
+                          now, SYSTEM, summary)
+        row.summary = summary
+        for notifier in self.notifiers:
+            notifier.send([Notification(row.id, row.service, row.metric, row.severity, row.state, summary)])
+        return row
+
+    def resolve_system_alert(self, session: Session, service: str, key: str, note: str,
+                             now: datetime) -> AlertRow | None:
+        """Resolve the open alert on ``service``/``key`` (if any) and notify; return it."""
+        row = session.scalar(select(AlertRow).where(AlertRow.service == service, AlertRow.metric == key,
+                                                    AlertRow.state.in_(OPEN_STATES)))
+        if row is None:
+            return None
+        row = self._apply(session, row, Transition(row.id, service, key, row.severity, RESOLVED,
+                                                   float("nan"), float("nan"), note), now, SYSTEM, note)
+        for notifier in self.notifiers:
+            notifier.send([Notification(row.id, row.service, row.metric, row.severity, row.state, note)])
+        return row
+
     # --- human actions ---------------------------------------------------------------
     def _get_open(self, session: Session, alert_id: int) -> AlertRow:
         row = session.get(AlertRow, alert_id)

@@ -1,22 +1,32 @@
 """The engine scheduler: an elector thread that starts APScheduler once this process leads.
 
 Each job is one call into an engine service. Before each run the job checks (fence) that
-this process still holds the leader lock, so a deposed leader never acts; each run is
-recorded in ``job_runs`` for the health report and the no-double-run check.
+this process still holds the leader lock, so a deposed leader never acts, then claims the
+job's interval slot in ``job_runs`` (unique per job and slot): when a handover makes two
+leaders overlap, or a new leader's first tick falls in the interval its predecessor already
+ran, the second claim fails and the run is skipped. No job runs twice in one interval.
+
+The scheduler fires each job in the middle of its slot (``k·interval + interval/2``), so
+the few milliseconds a tick may be late never carry it into the next slot.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from engine.clock import Clock, to_epoch_s
 from engine.jobs.leader import LeaderLock
 from engine.storage.models import JobRun
 
@@ -35,13 +45,32 @@ class JobSpec:
     run: Callable[[], object]
 
 
-class EngineRunner:
-    """Runs ``jobs`` in this process while it holds ``lock``; otherwise stays a follower."""
+def slot_of(now: datetime, interval_s: float) -> int:
+    """Return the interval slot ``now`` falls in: ``floor(epoch seconds / interval_s)``."""
+    return math.floor(to_epoch_s(now) / interval_s)
 
-    def __init__(self, engine, lock: LeaderLock, jobs: list[JobSpec]):
+
+def mid_slot_start(now: datetime, interval_s: float) -> datetime:
+    """Return the middle of the slot ``now`` falls in (the trigger's phase; see the module notes)."""
+    epoch = (slot_of(now, interval_s) + 0.5) * interval_s
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+class EngineRunner:
+    """Runs ``jobs`` in this process while it holds ``lock``; otherwise stays a follower.
+
+    ``clock`` is the clock the scheduler fires on and the slots are counted in; it defaults
+    to the engine's (the system clock in production). Tests that drive the real APScheduler
+    with an engine on a ManualClock pass a SystemClock here.
+    """
+
+    def __init__(self, engine, lock: LeaderLock, jobs: list[JobSpec], *, clock: Clock | None = None,
+                 on_lead: Callable[[], object] | None = None):
         self.engine = engine
         self.lock = lock
         self.jobs = jobs
+        self.clock = clock or engine.clock
+        self.on_lead = on_lead
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
@@ -84,11 +113,15 @@ class EngineRunner:
             self._stop.wait(HEARTBEAT_S if self._scheduler else ELECTION_RETRY_S)
 
     def _start_jobs(self) -> None:
+        if self.on_lead is not None:
+            self.on_lead()  # e.g. fill an empty shared store once, by the leader only
         scheduler = BackgroundScheduler(daemon=True, timezone="UTC")
+        now = self.clock.now()
         for job in self.jobs:
-            scheduler.add_job(self.run_job, "interval", seconds=job.interval_s, args=[job],
-                              id=job.name, max_instances=1, coalesce=True,
-                              misfire_grace_time=max(1, int(job.interval_s)))
+            trigger = IntervalTrigger(seconds=job.interval_s, start_date=mid_slot_start(now, job.interval_s),
+                                      timezone="UTC")
+            scheduler.add_job(self.run_job, trigger, args=[job], id=job.name, max_instances=1,
+                              coalesce=True, misfire_grace_time=max(1, int(job.interval_s / 2)))
         scheduler.start()
         self._scheduler = scheduler
         log.info("this process (%s) leads: engine jobs started", self.worker_id)
@@ -99,35 +132,65 @@ class EngineRunner:
             self._scheduler = None
 
     def run_job(self, job: JobSpec) -> bool:
-        """Run one job now if this process still leads; record the run. Returns success."""
+        """Run one job now if this process still leads and its slot is free; record the run.
+
+        Returns True when the job ran and succeeded; False when it failed, when this process
+        no longer leads, or when another run already claimed this interval slot.
+        """
         if not self.lock.holds():
             return False
-        started = self.engine.clock.now()
+        started = self.clock.now()
+        run_id = self._claim(job, started)
+        if run_id is False:
+            return False
         ok, message = True, ""
         try:
             job.run()
         except Exception as exc:
             ok, message = False, f"{type(exc).__name__}: {exc}"
             log.exception("job %s failed", job.name)
-        finished = self.engine.clock.now()
+        finished = self.clock.now()
         self.last_runs[job.name] = finished
         if not ok:
             self.last_errors[job.name] = message
         else:
             self.last_errors.pop(job.name, None)
+        self._finish(run_id, finished, ok, message)
+        return ok
+
+    def _claim(self, job: JobSpec, started: datetime) -> int | None | bool:
+        """Insert the run's ledger row; return its id, False when the slot is taken, None
+        when the database is unreachable (the job still runs: the lock fences it, and the
+        engine keeps working from memory while the database is away)."""
         try:
             with self.engine.db.session() as session:
-                session.add(JobRun(job=job.name, started_at=started, finished_at=finished, ok=ok,
-                                   worker=self.worker_id, message=message[:500]))
+                row = JobRun(job=job.name, started_at=started, ok=True, worker=self.worker_id,
+                             message="", slot=slot_of(started, job.interval_s))
+                session.add(row)
+                session.flush()
+                return row.id
+        except IntegrityError:
+            log.info("job %s: slot already ran (handover); skipped", job.name)
+            return False
         except Exception:
-            log.exception("could not record the run of %s", job.name)
-        return ok
+            log.exception("could not record the start of %s", job.name)
+            return None
+
+    def _finish(self, run_id: int | None, finished: datetime, ok: bool, message: str) -> None:
+        if run_id is None:
+            return
+        try:
+            with self.engine.db.session() as session:
+                session.execute(update(JobRun).where(JobRun.id == run_id)
+                                .values(finished_at=finished, ok=ok, message=message[:500]))
+        except Exception:
+            log.exception("could not record the end of run %s", run_id)
 
 
 def default_jobs(engine) -> list[JobSpec]:
-    """The engine's scheduled jobs."""
-    return [
-        JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
-        JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
-        JobSpec("autoscale", 15.0, engine.run_autoscaler),
-    ]
+    """The engine's scheduled jobs; ``Settings.job_intervals_s`` overrides an interval."""
+    intervals = {"collect_metrics": engine.settings.collect_interval_s, "evaluate_alerts": 10.0,
+                 "autoscale": 15.0, "check_health": 30.0, **engine.settings.job_intervals_s}
+    calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
+             "autoscale": engine.run_autoscaler, "check_health": engine.record_health}
+    return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from engine.storage.types import UTCDateTime
@@ -150,10 +150,16 @@ class DecisionRow(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled engine job, for health and for the no-double-run check."""
+    """One run of a scheduled engine job, for health and for the no-double-run check.
+
+    ``slot`` is the job's interval slot (``floor(epoch seconds / interval)``); the unique
+    index on ``(job, slot)`` lets one run claim a slot, so two leaders overlapping during a
+    handover never both run a job in the same interval.
+    """
 
     __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),
+                      Index("ux_job_runs_job_slot", "job", "slot", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(64))
@@ -162,6 +168,19 @@ class JobRun(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=True)
     worker: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
+    slot: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class HealthEvent(Base):
+    """A change of the overall health state (the history on the Health page)."""
+
+    __tablename__ = "health_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    previous: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
 
 
 class AlertRow(Base):

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from engine.clock import SystemClock
 from engine.jobs.leader import FileLeaderLock, PostgresLeaderLock
 from engine.jobs.runner import EngineRunner, JobSpec
 from engine.storage.models import JobRun
@@ -80,8 +81,11 @@ def test_postgres_advisory_lock_has_one_holder(pg_dsn):
 def test_runner_starts_jobs_only_as_leader_and_hands_over(engine, tmp_path):
     ran = {"a": threading.Event(), "b": threading.Event()}
     lock_path = tmp_path / "engine.lock"
-    first = EngineRunner(engine, FileLeaderLock(lock_path), [JobSpec("tick", 0.2, ran["a"].set)])
-    second = EngineRunner(engine, FileLeaderLock(lock_path), [JobSpec("tick", 0.2, ran["b"].set)])
+    # The real APScheduler fires on wall time, so the slots are counted on wall time too.
+    first = EngineRunner(engine, FileLeaderLock(lock_path), [JobSpec("tick", 0.2, ran["a"].set)],
+                         clock=SystemClock())
+    second = EngineRunner(engine, FileLeaderLock(lock_path), [JobSpec("tick", 0.2, ran["b"].set)],
+                          clock=SystemClock())
     try:
         first.start()
         assert ran["a"].wait(timeout=15), "the leader never ran its job"

@@ -16,7 +16,7 @@ def redis_settings(tmp_path, db_url):
         pytest.skip("no Redis server listens on 127.0.0.1:6379")
     prefix = f"wedscale-test-{uuid.uuid4().hex}:"
     settings = make_settings(tmp_path, db_url, redis_url="redis://127.0.0.1:6379/0",
-                             extra={"redis_prefix": prefix})
+                             redis_prefix=prefix)
     yield settings
     import redis
 

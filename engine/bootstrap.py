@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from engine.actuators.base import Actuator
     from engine.metrics.store import MetricStore
     from engine.sources.base import MetricSource
+    from engine.metrics.tally import IngestTally
     from engine.storage.slow_queries import SlowQueryLog
 
 
@@ -51,6 +52,7 @@ class Engine:
     autoscaler: Autoscaler
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
+    ingested: "IngestTally | None" = None
 
     def service_names(self) -> list[str]:
         """Return the configured service ids in catalogue order."""
@@ -60,7 +62,17 @@ class Engine:
         """Collect new samples from the source into the live store; return how many."""
         now = self.clock.now()
         batch = self.source.collect(now)       # gather
-        return self.store.ingest(batch)        # apply
+        n = self.store.ingest(batch)           # apply
+        self.count_ingested("collect", n)
+        return n
+
+    def count_ingested(self, path: str, n: int) -> None:
+        """Count ``n`` samples stored through ``path`` (the ingest-rate metric); never raises."""
+        if self.ingested is not None:
+            try:
+                self.ingested.add(path, n)
+            except Exception:  # a lost count must not lose the samples
+                pass
 
     def preview_manual_scale(self, requests, *, may_approve_large: bool) -> list:
         """Validate and classify orders without executing them; return the decisions.
@@ -146,7 +158,10 @@ class Engine:
 
 
 def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
-    """Redis when configured (every worker reads what the leader writes), else in-process rings."""
+    """Return ``(store, ingest tally)``: in Redis when configured (every worker reads what the
+    leader writes), else in this process."""
+    from engine.metrics.tally import MemoryTally, RedisTally
+
     names = [s.name for s in services]
     if settings.redis_url:
         import redis
@@ -155,10 +170,11 @@ def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
 
         client = redis.Redis.from_url(settings.redis_url, decode_responses=False,
                                       socket_timeout=5, socket_connect_timeout=3)
-        return RedisMetricStore(client, names, list(METRIC_IDS), prefix=settings.redis_prefix + "live:")
+        return (RedisMetricStore(client, names, list(METRIC_IDS), prefix=settings.redis_prefix + "live:"),
+                RedisTally(client, settings.redis_prefix))
     from engine.metrics.memory_store import RingBufferStore
 
-    return RingBufferStore(names, list(METRIC_IDS))
+    return RingBufferStore(names, list(METRIC_IDS)), MemoryTally()
 
 
 def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
@@ -181,7 +197,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     if source is None:
         source = Simulator(services, actuator, calendar, seed=settings.seed,
                            step_s=5.0)
-    store = _live_store(settings, services)
+    store, ingested = _live_store(settings, services)
     alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()])
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
@@ -191,4 +207,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), autoscaler=Autoscaler(), slow_queries=slow_queries,
+        ingested=ingested,
     )

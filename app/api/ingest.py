@@ -35,4 +35,5 @@ def push_metrics():
                         "message": "send application/json or text/plain; version=0.0.4",
                         "details": {}}), 415
     stored = engine.store.ingest(batch)
+    engine.count_ingested("push", stored)
     return jsonify({"accepted": len(batch), "stored": stored}), 202

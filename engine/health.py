@@ -186,7 +186,7 @@ def _backups(engine, now: datetime) -> Component | None:
     """
     try:
         age_s = newest_verified_backup_age_s(engine.db, now)
-    except LookupError:
+    except Exception:  # no backups table, or the database is down (its own component says so)
         return None
     if age_s is None:
         started = engine.state.get("started_at", now)

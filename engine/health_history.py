@@ -5,9 +5,10 @@ row whenever the overall state changes, so the Health page can show when the con
 degraded and for how long, whichever worker serves the page.
 
 Saturday mode: on a wedding day (any wedding window touches today, UTC) a degraded state is
-an emergency, so a transition away from healthy raises a critical alert on the ``system``
-pseudo-service; an unhealthy state raises it on every day. The alert resolves when health
-is back.
+an emergency, so it raises a critical alert on the ``system`` pseudo-service; an unhealthy
+state raises it on every day. While the alert is open a new check updates it instead of
+opening another (so a degraded Friday that turns into a wedding Saturday alerts at midnight,
+once); it resolves when health is back.
 """
 
 from __future__ import annotations
@@ -37,13 +38,11 @@ class HealthStep:
 def decide_health_step(previous: str | None, current: str, wedding_day: bool) -> HealthStep:
     """Return what to do when the overall state goes from ``previous`` to ``current``. Pure.
 
-    ``previous`` is None before the first check. A state that does not change records
-    nothing and alerts nothing (the open alert, if any, stays open).
+    ``previous`` is None before the first check. History records changes only; the alert
+    follows the current state (raising an open alert again only updates it).
     """
-    if previous == current:
-        return HealthStep(False, False, False)
     alerting = current == UNHEALTHY or (current == DEGRADED and wedding_day)
-    return HealthStep(True, alerting, current == HEALTHY and previous is not None)
+    return HealthStep(previous != current, alerting, current == HEALTHY)
 
 
 def last_state(session: Session) -> str | None:

@@ -174,3 +174,17 @@ def test_table_sizes_count_rows(engine):
     sizes = {t.name: t for t in table_sizes(engine.db)}
     assert sizes["job_runs"].rows == 2 and sizes["users"].rows == 0
     assert sizes["job_runs"].bytes is None  # SQLite: no per-table size
+
+
+def test_health_page_shows_jobs_history_slow_queries_and_tables(engine, clock):
+    from app.pages.health import layout
+
+    runner = _runner(engine)
+    _run_all(runner)
+    engine.record_health()
+    engine.slow_queries.observe("SELECT * FROM audit_log WHERE id > 7", 250.0)
+    text_of = str(layout(engine).to_plotly_json())
+    for table_id in ("health-jobs", "health-history", "health-slow", "health-tables"):
+        assert table_id in text_of
+    assert "collect_metrics" in text_of and "SELECT * FROM audit_log WHERE id > ?" in text_of
+    assert "job_runs" in text_of and "healthy" in text_of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -27,8 +28,13 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """Return the newest revision id shipped with this code."""
+    """Return the newest revision id shipped with this code.
+
+    Cached: reading it parses every migration script (tens of ms), and ``/healthz`` and
+    ``/readyz`` ask on every probe; the scripts shipped with a running process do not change.
+    """
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

@@ -14,11 +14,14 @@ log = logging.getLogger(__name__)
 def start_engine(engine: Engine, *, backfill: bool = True) -> EngineRunner:
     """Fill the live store with history, then start leader election and the engine jobs.
 
-    Every process backfills its own in-memory store (the simulator is deterministic, so all
-    processes agree); only the leader collects new samples and runs the jobs.
+    Every process warms its own in-memory store from the persisted rollups, then backfills
+    what they do not cover (the simulator is deterministic, so all processes agree); only
+    the leader collects new samples and runs the jobs.
     """
     engine.state["started_at"] = engine.clock.now()
     engine.size_simulated_cluster()
+    if engine.settings.config.rollups.enabled:
+        engine.restore_history()
     if backfill:
         n = engine.backfill_history(engine.settings.backfill_days)
         log.info("backfilled %d samples of history", n)

@@ -130,4 +130,6 @@ def default_jobs(engine) -> list[JobSpec]:
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
         JobSpec("autoscale", 15.0, engine.run_autoscaler),
+        JobSpec("deliver_notifications", 5.0, engine.deliver_notifications),
+        JobSpec("flush_rollups", engine.settings.config.rollups.flush_interval_s, engine.flush_rollups),
     ]

@@ -34,7 +34,7 @@ from engine.storage.models import MetricRollup
 LEVELS = ("1m", "1h")
 FIELDS = ("count", "mean", "min", "max", "p95")
 DAY_S = 86_400.0
-_CHUNK = 2_000  # rows per INSERT: 9 parameters each, under SQLite's 32,766
+_CHUNK = 5_000
 
 
 def supports_archive(store) -> bool:
@@ -63,12 +63,16 @@ class RollupArchive:
         if not supports_archive(store):
             return 0
         now_s = to_epoch_s(now)
-        with db.session() as session:
-            if self._flushed is None:
+        if self._flushed is None:
+            with db.session() as session:
                 self._flushed = self._watermarks(session)
-            rows = self._completed_rows(store, now_s)
-            for start in range(0, len(rows), _CHUNK):
-                session.execute(_upsert(db.dialect, rows[start:start + _CHUNK]))
+        rows = self._completed_rows(store, now_s)
+        # Short transactions: the first flush after a demo backfill writes ~100k rows, and a
+        # SQLite writer must not hold the file for seconds while web requests wait.
+        for start in range(0, len(rows), _CHUNK):
+            with db.session() as session:
+                session.execute(_upsert(db.dialect), rows[start:start + _CHUNK])
+        with db.session() as session:
             for resolution, keep_days in (("1m", self.config.minute_keep_days), ("1h", self.config.hour_keep_days)):
                 session.execute(delete(MetricRollup).where(MetricRollup.resolution == resolution,
                                                            MetricRollup.bucket_ts < now_s - keep_days * DAY_S))
@@ -115,13 +119,13 @@ class RollupArchive:
         now_s = to_epoch_s(now)
         grouped: dict[tuple[str, str, str], list] = defaultdict(list)
         with db.session() as session:
-            query = (select(MetricRollup).where(MetricRollup.service.in_(self.services),
-                                                MetricRollup.metric.in_(self.metrics),
-                                                MetricRollup.bucket_ts <= now_s)
+            columns = [getattr(MetricRollup, c) for c in ("service", "metric", "resolution", "bucket_ts") + FIELDS]
+            query = (select(*columns).where(MetricRollup.service.in_(self.services),
+                                            MetricRollup.metric.in_(self.metrics),
+                                            MetricRollup.bucket_ts <= now_s)
                      .order_by(MetricRollup.bucket_ts))
-            for row in session.execute(query).scalars():
-                grouped[(row.service, row.metric, row.resolution)].append(
-                    (row.bucket_ts, row.count, row.mean, row.min, row.max, row.p95))
+            for service, metric, level, *values in session.execute(query):
+                grouped[(service, metric, level)].append(values)
         newest_hour_end = None
         self._flushed = {}
         for (service, metric, level), items in grouped.items():
@@ -135,9 +139,10 @@ class RollupArchive:
         return newest_hour_end
 
 
-def _upsert(dialect: str, rows: list[dict]):
+def _upsert(dialect: str):
+    """Return an INSERT … ON CONFLICT DO UPDATE for executemany (a re-flush is harmless)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(MetricRollup).values(rows)
+    statement = insert(MetricRollup)
     return statement.on_conflict_do_update(
         index_elements=["service", "metric", "resolution", "bucket_ts"],
         set_={f: getattr(statement.excluded, f) for f in FIELDS})

@@ -114,10 +114,9 @@ def test_retries_back_off_on_the_clock_then_give_up(settings, clock):
     assert (row.status, row.attempts, row.last_error) == ("failed", 4, "HTTP 503")
 
 
-def test_unacknowledged_alert_escalates_once_to_every_channel(engine, clock, settings):
+def test_unacknowledged_alert_escalates_once_to_every_channel(clock, settings):
     ops, pager = RecordingChannel("ops", "all"), RecordingChannel("pager", "critical")
     engine = _engine(settings, clock, [ops, pager], escalate_after_minutes=15)
-    engine.source.inject_incident("memory_leak", "api", clock.now(), 3600)
     with engine.db.session() as session:
         row = AlertRow(service="api", metric="memory_pct", severity="warning", state="firing",
                        summary="api memory_pct 92", started_at=clock.now(), fired_at=clock.now(),

@@ -14,10 +14,11 @@ log = logging.getLogger(__name__)
 def start_engine(engine: Engine, *, backfill: bool = True) -> EngineRunner:
     """Fill the live store with history, then start leader election and the engine jobs.
 
-    Every process backfills its own in-memory store (the simulator is deterministic, so all
-    processes agree); with Redis the store is shared, so only a new leader fills it, and only
-    when it is empty (several workers starting together would otherwise write the same
-    history several times). Only the leader collects new samples and runs the jobs.
+    Every process warms its own in-memory store from the persisted rollups, then backfills
+    what they do not cover (the simulator is deterministic, so all processes agree); with
+    Redis the store is shared, so only a new leader fills it, and only when it is empty
+    (several workers starting together would otherwise write the same history several
+    times). Only the leader collects new samples and runs the jobs.
     """
     engine.state["started_at"] = engine.clock.now()
     engine.size_simulated_cluster()
@@ -28,6 +29,8 @@ def start_engine(engine: Engine, *, backfill: bool = True) -> EngineRunner:
 
     shared = bool(engine.settings.redis_url)
     if not shared:
+        if engine.settings.config.rollups.enabled:
+            engine.restore_history()
         _backfill()
     runner = EngineRunner(engine, leader_lock_for(engine.settings.database_url, engine.settings.var_dir),
                           default_jobs(engine), on_lead=_backfill if shared else None)

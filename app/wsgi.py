@@ -6,9 +6,13 @@ Importing this module builds the app only; the engine starts in ``post_worker_in
 
 from app import create_app
 from app.cli.serve import refuse_insecure
+from engine.config_model import ConfigError
 from engine.settings import load_settings
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+except ConfigError as exc:  # one line instead of a traceback in the gunicorn log
+    raise SystemExit(f"bad configuration: {exc}") from None
 refuse_insecure(_settings)
 app = create_app(_settings)
 server = app.server

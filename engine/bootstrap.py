@@ -8,17 +8,21 @@ from typing import TYPE_CHECKING, Sequence
 
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
+from engine.detect.channels import build_channels
+from engine.detect.live_anomaly import LiveAnomalyMonitor
 from engine.detect.notify import LogNotifier, Notifier
+from engine.detect.outbox import NotificationOutbox
+from engine.metrics.rollup_archive import RollupArchive
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
-from engine.clock import Clock, SystemClock, to_epoch_s
+from engine.clock import Clock, SystemClock, from_epoch_s, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
 from engine.security.breakglass import BreakGlass
 from engine.security.passwords import passwords_for
 from engine.security.tokens import Tokens
 from engine.wedding_book import WeddingBook
-from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
+from engine.services import METRIC_IDS, ServiceSpec
 from engine.settings import Settings
 from engine.storage.db import Database
 
@@ -50,6 +54,9 @@ class Engine:
     breakglass: BreakGlass
     weddings: WeddingBook
     autoscaler: Autoscaler
+    anomalies: LiveAnomalyMonitor
+    outbox: NotificationOutbox
+    rollups: RollupArchive
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
     ingested: "IngestTally | None" = None
@@ -102,24 +109,51 @@ class Engine:
         return len(self.autoscaler.run_cycle(self))
 
     def evaluate_alerts(self) -> int:
-        """Turn threshold crossings into alert transitions; return how many were made."""
+        """Turn threshold crossings and live anomalies into alert transitions; return how many."""
         now = self.clock.now()
-        context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now)
+        anomalies = self.anomalies.observe(self.store, now)
+        context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now,
+                                     thresholds_of=self.settings.config.thresholds_of,
+                                     anomalies=tuple(anomalies))
         with self.db.session() as session:
             return len(self.alerts.evaluate(session, context, now))
 
+    def deliver_notifications(self) -> dict[str, int]:
+        """Escalate overdue alerts and send the queued notifications that are due."""
+        return self.outbox.deliver_due(self.db, self.clock.now())
+
+    def flush_rollups(self) -> int:
+        """Persist completed rollup buckets to SQL; return how many rows were written."""
+        if not self.settings.config.rollups.enabled:
+            return 0
+        return self.rollups.flush(self.db, self.store, self.clock.now())
+
+    def restore_history(self) -> float | None:
+        """Warm the live store from the persisted rollups; return the end of the newest hour (Unix s)."""
+        restored = self.rollups.restore(self.db, self.store, self.clock.now())
+        self.state["restored_until_s"] = restored
+        return restored
+
     def backfill_history(self, days: int) -> int:
-        """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
+        """Fill the live store with ``days`` of simulated history (demo mode, first start).
+
+        History already restored from the persisted rollups (``restore_history``) is not
+        simulated again: the backfill starts where it ends.
+        """
         backfill = getattr(self.source, "backfill", None)
         if backfill is None or days <= 0:
             return 0
         if self.settings.redis_url and self.store.last_ingest_ts() is not None:
             return 0  # a shared store already has history (another worker filled it)
         now = self.clock.now()
+        start = now - timedelta(days=days)
+        restored = self.state.get("restored_until_s")
+        if restored is not None:
+            start = max(start, from_epoch_s(restored))
         # Coarse history for the long ranges, then the last hour at the live 5 s step so the
         # live charts open full instead of with a gap up to the first collection.
-        recent = now - timedelta(hours=1)
-        n = self.store.ingest(backfill(now - timedelta(days=days), recent, step_s=300))
+        recent = max(start, now - timedelta(hours=1))
+        n = self.store.ingest(backfill(start, recent, step_s=300)) if start < recent else 0
         return n + self.store.ingest(backfill(recent, now, step_s=5))
 
     def size_simulated_cluster(self) -> None:
@@ -177,16 +211,36 @@ def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
     return RingBufferStore(names, list(METRIC_IDS)), MemoryTally()
 
 
-def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
-                 source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
-                 services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
-                 notifiers: list[Notifier] | None = None) -> Engine:
-    """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes)."""
-    from engine.actuators.simulated import SimulatedCluster
+def _metric_source(settings: Settings, services: Sequence[ServiceSpec], actuator, calendar) -> "MetricSource":
+    """The source ``[source] kind`` names: the simulator, Prometheus, or push only."""
+    config = settings.config
+    if config.source_kind == "prometheus" and config.prometheus is not None:
+        from engine.sources.prometheus import PrometheusSource
+
+        prom = config.prometheus
+        return PrometheusSource(prom.base_url, prom.queries, step_s=prom.step_s, timeout_s=prom.timeout_s)
+    if config.source_kind == "push":
+        from engine.sources.push_source import PushOnlySource
+
+        return PushOnlySource()
     from engine.sources.simulator import Simulator
 
+    return Simulator(services, actuator, calendar, seed=settings.seed, step_s=5.0)
+
+
+def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
+                 source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
+                 services: Sequence[ServiceSpec] | None = None,
+                 notifiers: list[Notifier] | None = None, channels: list | None = None) -> Engine:
+    """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes).
+
+    ``services`` defaults to the configured catalogue (``settings.config.services``),
+    ``channels`` to the configured webhook and e-mail channels.
+    """
+    from engine.actuators.simulated import SimulatedCluster
     from engine.storage.slow_queries import SlowQueryLog
 
+    services = tuple(services if services is not None else settings.config.services)
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     slow_queries = SlowQueryLog(settings.slow_query_ms)
@@ -195,10 +249,12 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     calendar = WeddingCalendar(db, clock)
     actuator = actuator or SimulatedCluster(services)
     if source is None:
-        source = Simulator(services, actuator, calendar, seed=settings.seed,
-                           step_s=5.0)
+        source = _metric_source(settings, services, actuator, calendar)
     store, ingested = _live_store(settings, services)
-    alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()])
+    outbox = NotificationOutbox(channels if channels is not None else build_channels(settings.config.notifications),
+                                settings.config.notifications, audit)
+    alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()], outbox)
+    names = [s.name for s in services]
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
@@ -208,4 +264,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), autoscaler=Autoscaler(), slow_queries=slow_queries,
         ingested=ingested,
+        anomalies=LiveAnomalyMonitor(settings.config.anomaly, names), outbox=outbox,
+        rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
     )

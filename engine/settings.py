@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from engine.config_model import FileConfig
+
 DEFAULT_VAR_DIR = Path("var")
 SECRET_KEY_FILE = "secret_key"
 # The placeholder a production deployment must replace; `serve` refuses it outside demo mode.
@@ -54,6 +56,18 @@ class Settings:
         off by default: it tells clients about the process layout).
     slow_query_ms : float
         Statements slower than this are kept in the slow-query list of the Health page.
+    actuator_kind : str
+        Where scale orders go: ``"simulated"`` (default) or ``"kubernetes"``.
+    kubernetes_namespace : str
+        Namespace of the Deployments scaled by the Kubernetes actuator.
+    kubernetes_dry_run : bool
+        Send Kubernetes scale requests as server-side dry runs.
+    kubernetes_deployments : dict
+        Service id → Deployment name (a service not listed uses its own id).
+    config : FileConfig
+        What ``WEDSCALE_CONFIG`` adds: services, thresholds, source, anomaly detection,
+        notification channels, rollup persistence (``engine.config_file``); built-in
+        defaults without a file.
     """
 
     database_url: str
@@ -75,6 +89,11 @@ class Settings:
     worker_header: bool = False
     slow_query_ms: float = 100.0
     extra: dict = field(default_factory=dict)
+    actuator_kind: str = "simulated"
+    kubernetes_namespace: str = "default"
+    kubernetes_dry_run: bool = False
+    kubernetes_deployments: dict = field(default_factory=dict)
+    config: FileConfig = field(default_factory=FileConfig)
 
     def with_(self, **changes) -> "Settings":
         """Return a copy with ``changes`` applied."""
@@ -115,7 +134,14 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
 
     Without ``WEDSCALE_SECRET_KEY`` the key comes from ``var/secret_key`` when that file
     exists (created by demo mode), else the insecure placeholder, which ``serve`` refuses
-    outside demo mode.
+    outside demo mode. ``WEDSCALE_CONFIG`` names a TOML file applied on top
+    (``engine.config_file.apply_config_file``).
+
+    Raises
+    ------
+    engine.config_model.ConfigError
+        When the config file is missing, not TOML, or a key is invalid (one line naming
+        the file and the key).
     """
     env = os.environ if env is None else env
     var_dir = Path(env.get("WEDSCALE_VAR_DIR", str(DEFAULT_VAR_DIR)))
@@ -127,7 +153,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
             secret = (var_dir / SECRET_KEY_FILE).read_text().strip()
         else:
             secret = INSECURE_DEFAULT_SECRET
-    return Settings(
+    settings = Settings(
         database_url=env.get("WEDSCALE_DATABASE_URL") or default_database_url(var_dir),
         secret_key=secret,
         redis_url=env.get("WEDSCALE_REDIS_URL") or None,
@@ -143,3 +169,9 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         worker_header=env.get("WEDSCALE_WORKER_HEADER", "") in ("1", "true", "yes"),
         slow_query_ms=float(env.get("WEDSCALE_SLOW_QUERY_MS", "100")),
     )
+    config_path = env.get("WEDSCALE_CONFIG")
+    if config_path:
+        from engine.config_file import apply_config_file
+
+        settings = apply_config_file(settings, Path(config_path), env)
+    return settings

@@ -20,7 +20,19 @@ from app.cli.evaluation import backtest_command, detect_command, replay_command
 from app.cli.serve import engine_command, serve_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns an unusable ``WEDSCALE_CONFIG`` into the one-line exit every command promises."""
+
+    def invoke(self, ctx: click.Context):
+        from engine.config_model import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(f"bad configuration: {exc}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Wedscale: the scalability console of a wedding-services platform."""
 

@@ -7,14 +7,16 @@ Every transition is stored as an ``AlertEvent`` and audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.detect.lifecycle import (
     ACKNOWLEDGED,
+    Condition,
     FIRING,
     OPEN_STATES,
     RESOLVED,
@@ -24,8 +26,9 @@ from engine.detect.lifecycle import (
     conditions_from,
     step_alerts,
 )
+from engine.detect.live_anomaly import ANOMALY_PREFIX
 from engine.detect.notify import Notification, Notifier
-from engine.detect.thresholds import thresholds_for
+from engine.detect.thresholds import Threshold, thresholds_for
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.security.audit import SYSTEM, Actor, AuditLog
 from engine.storage.models import AlertEvent, AlertRow
@@ -38,10 +41,24 @@ _NOTIFY_STATES = {FIRING, RESOLVED}
 
 @dataclass(frozen=True)
 class AlertContext:
-    """What ``evaluate`` reads besides the database."""
+    """What ``evaluate`` reads besides the database.
+
+    ``tables`` holds the thresholds in force per service (defaults for a service not listed);
+    ``anomalies`` the live anomaly conditions (``engine.detect.live_anomaly``).
+    """
 
     latest: dict[str, dict[str, tuple[float, float]]]
     wedding_day: bool
+    tables: Mapping[str, Mapping[str, Threshold]] = field(default_factory=dict)
+    anomalies: tuple[Condition, ...] = ()
+
+    def conditions(self) -> list[Condition]:
+        """Return every condition now: threshold crossings per service, then anomalies."""
+        found = []
+        for service, metrics in self.latest.items():
+            table = self.tables.get(service) or thresholds_for(self.wedding_day)
+            found += conditions_from({service: metrics}, table)
+        return found + list(self.anomalies)
 
 
 def _open_of(row: AlertRow) -> OpenAlert:
@@ -52,15 +69,26 @@ def _open_of(row: AlertRow) -> OpenAlert:
 class AlertService:
     """Alert evaluation and actions over the ``alerts`` / ``alert_events`` tables."""
 
-    def __init__(self, audit: AuditLog, notifiers: list[Notifier]):
+    def __init__(self, audit: AuditLog, notifiers: list[Notifier], outbox=None):
         self.audit = audit
         self.notifiers = notifiers
+        self.outbox = outbox  # NotificationOutbox of the external channels, or None
 
     # --- the engine job --------------------------------------------------------------
-    def gather(self, store, services: list[str], weddings, now: datetime) -> AlertContext:
-        """Read the newest value of every metric and whether today is a wedding day."""
-        return AlertContext({s: store.latest(s) for s in services},
-                            is_wedding_day(weddings, now.date()))
+    def gather(self, store, services: list[str], weddings, now: datetime, *,
+               thresholds_of: Callable[[str, bool], Mapping[str, Threshold]] | None = None,
+               anomalies: tuple[Condition, ...] = ()) -> AlertContext:
+        """Read the newest value of every metric, whether today is a wedding day, and the
+        thresholds per service (``thresholds_of(service, wedding_day)``; defaults when None)."""
+        wedding_day = is_wedding_day(weddings, now.date())
+        tables = {s: thresholds_of(s, wedding_day) for s in services} if thresholds_of else {}
+        return AlertContext({s: store.latest(s) for s in services}, wedding_day, tables, tuple(anomalies))
+
+    def _notify(self, session: Session, notifications: list[Notification], now: datetime) -> None:
+        for notifier in self.notifiers:
+            notifier.send(notifications)
+        if self.outbox is not None:
+            self.outbox.enqueue(session, notifications, now)
 
     def evaluate(self, session: Session, context: AlertContext, now: datetime) -> list[Transition]:
         """Apply the lifecycle to the open alerts; return the transitions made."""
@@ -68,9 +96,7 @@ class AlertService:
         rows = {r.id: r for r in session.execute(
             select(AlertRow).where(AlertRow.state.in_(OPEN_STATES),
                                    AlertRow.service.in_(list(context.latest)))).scalars()}
-        table = thresholds_for(context.wedding_day)
-        transitions = step_alerts([_open_of(r) for r in rows.values()],
-                                  conditions_from(context.latest, table), now,
+        transitions = step_alerts([_open_of(r) for r in rows.values()], context.conditions(), now,
                                   wedding_day=context.wedding_day)
         notifications = []
         for t in transitions:
@@ -81,8 +107,7 @@ class AlertService:
                                                   row.state, row.summary))
         session.flush()
         if notifications:
-            for notifier in self.notifiers:
-                notifier.send(notifications)
+            self._notify(session, notifications, now)
         return transitions
 
     def _apply(self, session: Session, row: AlertRow | None, t: Transition, now: datetime,
@@ -100,7 +125,11 @@ class AlertService:
         row.updated_at = now
         if t.value == t.value:  # not NaN: a live value to show
             row.value, row.threshold = t.value, t.threshold
-            row.summary = f"{t.service} {t.metric} {t.value:.4g} over the {t.severity} threshold {t.threshold:g}"
+            if t.metric.startswith(ANOMALY_PREFIX):
+                row.summary = (f"{t.service} {t.metric[len(ANOMALY_PREFIX):]} {t.value:.4g} is anomalous "
+                               f"(streaming detector, evidence ≥ {t.threshold:g})")
+            else:
+                row.summary = f"{t.service} {t.metric} {t.value:.4g} over the {t.severity} threshold {t.threshold:g}"
         if t.to_state == FIRING and row.fired_at is None:
             row.fired_at = now
         if t.to_state == RESOLVED:
@@ -122,8 +151,8 @@ class AlertService:
                                                     float("nan"), float("nan"), summary),
                           now, SYSTEM, summary)
         row.summary = summary
-        for notifier in self.notifiers:
-            notifier.send([Notification(row.id, row.service, row.metric, row.severity, row.state, summary)])
+        self._notify(session, [Notification(row.id, row.service, row.metric, row.severity, row.state, summary)],
+                     now)
         return row
 
     def raise_system_alert(self, session: Session, service: str, key: str, summary: str,

@@ -1,4 +1,9 @@
-"""Where alert notifications go. Each channel is a ``Notifier``; the log channel is built in."""
+"""Where alert notifications go, at once: the log channel is a ``Notifier``.
+
+External channels (webhook, e-mail) are not called from the alert evaluation: the
+notifications are queued in the outbox (``engine.detect.outbox``) and delivered, grouped and
+retried, by a leader job.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,13 @@ class Notification:
     severity: str
     state: str
     summary: str
+    escalation: bool = False
+
+    def as_item(self) -> dict:
+        """Return the notification as a JSON-ready dict (the outbox stores and sends these)."""
+        return {"alert_id": self.alert_id, "service": self.service, "metric": self.metric,
+                "severity": self.severity, "state": self.state, "summary": self.summary,
+                "escalation": self.escalation}
 
 
 class Notifier(Protocol):

@@ -190,7 +190,11 @@ class EngineRunner:
 def default_jobs(engine) -> list[JobSpec]:
     """The engine's scheduled jobs; ``Settings.job_intervals_s`` overrides an interval."""
     intervals = {"collect_metrics": engine.settings.collect_interval_s, "evaluate_alerts": 10.0,
-                 "autoscale": 15.0, "check_health": 30.0, **engine.settings.job_intervals_s}
+                 "autoscale": 15.0, "check_health": 30.0, "deliver_notifications": 5.0,
+                 "flush_rollups": engine.settings.config.rollups.flush_interval_s,
+                 **engine.settings.job_intervals_s}
     calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
-             "autoscale": engine.run_autoscaler, "check_health": engine.record_health}
+             "autoscale": engine.run_autoscaler, "check_health": engine.record_health,
+             "deliver_notifications": engine.deliver_notifications,
+             "flush_rollups": engine.flush_rollups}
     return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

@@ -209,6 +209,25 @@ class RingBufferStore:
         with self._lock:
             return self._auto_resolution(self._series_id(service, metric), since, until)
 
+    def restore_rollups(self, service: str, metric: str, resolution: str, bucket_ts: np.ndarray,
+                        fields: dict[str, np.ndarray]) -> int:
+        """Write archived rollup buckets (``ROLLUP_FIELDS`` arrays) of one series; return how many.
+
+        Used to warm a new store from SQL (``engine.metrics.rollup_archive``) before anything
+        is ingested; buckets past the level's retention are refused as in ``ingest``. The raw
+        level and ``last_ingest_ts`` are untouched: restored history is not live data.
+        """
+        if service not in self._service_index or metric not in self._metric_index or not len(bucket_ts):
+            return 0
+        ring = self._rollups[resolution]
+        sid = self._series_id(service, metric)
+        buckets = ring.bucket_of(bucket_ts)
+        with self._lock:
+            kept = ring.write(np.full(len(buckets), sid, dtype=np.int64), buckets, fields)
+            if kept.any():
+                self._first_ts[sid] = min(self._first_ts[sid], float(np.asarray(bucket_ts)[kept].min()))
+        return int(kept.sum())
+
     # ------------------------------------------------------------------ internals
     def _series_id(self, service: str, metric: str) -> int:
         return self._service_index[service] * len(self.metrics) + self._metric_index[metric]

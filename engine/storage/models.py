@@ -205,6 +205,8 @@ class AlertRow(Base):
     silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once the alert was escalated to every channel for staying unacknowledged.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AlertEvent(Base):
@@ -233,3 +235,43 @@ class BreakGlassGrant(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class NotificationDelivery(Base):
+    """One message to one channel: a group of alert notifications, its attempts and outcome.
+
+    ``status``: ``queued`` (collecting its group until ``next_attempt_at``), ``retrying``,
+    ``sent`` or ``failed`` (attempts exhausted). ``items`` is the JSON list of notifications;
+    ``last_error`` never holds a secret (channels redact them).
+    """
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (Index("ix_notification_deliveries_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[str] = mapped_column(Text)
+    alert_ids: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class MetricRollup(Base):
+    """A completed 1-minute or 1-hour rollup bucket of one series, so a restart keeps history."""
+
+    __tablename__ = "metric_rollups"
+
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[float] = mapped_column(Float)
+    mean: Mapped[float] = mapped_column(Float)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    p95: Mapped[float] = mapped_column(Float)

@@ -83,6 +83,11 @@ class Engine:
         with self.db.session() as session:
             return [self.executor.submit(session, d, actor) for d in decisions]
 
+    def check_orders(self) -> int:
+        """Reconcile scale orders with the actuator, expire old approvals; return changes."""
+        with self.db.session() as session:
+            return self.executor.check_orders(session, self.clock.now())
+
     def run_autoscaler(self) -> int:
         """One autoscaling cycle over every service; return how many decisions it recorded."""
         return len(self.autoscaler.run_cycle(self))
@@ -147,30 +152,47 @@ def _live_store(settings: Settings, services: Sequence[ServiceSpec]):
     return RingBufferStore(names, list(METRIC_IDS))
 
 
+def _actuator(settings: Settings, services: Sequence[ServiceSpec]):
+    """The actuator ``settings.actuator_kind`` names: the simulated cluster or Kubernetes."""
+    if settings.actuator_kind == "kubernetes":
+        from engine.actuators.kubernetes import KubernetesActuator
+
+        return KubernetesActuator.from_settings(settings, [s.name for s in services])
+    if settings.actuator_kind != "simulated":
+        raise ValueError(f"unknown actuator {settings.actuator_kind!r}; expected simulated or kubernetes")
+    from engine.actuators.simulated import SimulatedCluster
+
+    return SimulatedCluster(services)
+
+
 def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
                  source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
                  services: Sequence[ServiceSpec] = DEFAULT_SERVICES,
                  notifiers: list[Notifier] | None = None) -> Engine:
     """Wire an Engine from ``settings``; every edge may be injected (tests pass fakes)."""
-    from engine.actuators.simulated import SimulatedCluster
+    from engine.scaling.orders import OrderDesk
     from engine.sources.simulator import Simulator
 
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     audit = AuditLog(settings.secret_key)
     calendar = WeddingCalendar(db, clock)
-    actuator = actuator or SimulatedCluster(services)
+    actuator = actuator or _actuator(settings, services)
     if source is None:
         source = Simulator(services, actuator, calendar, seed=settings.seed,
                            step_s=5.0)
     store = _live_store(settings, services)
     alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()])
+    orders = OrderDesk(actuator, audit, alerts, {s.name: s.provisioning_delay_s for s in services},
+                       max_attempts=settings.order_attempts,
+                       verify_margin_s=settings.order_verify_margin_s)
+    executor = Executor(actuator, audit, orders, approval_ttl_s=settings.approval_ttl_minutes * 60.0)
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
                           passwords_for(settings.password_hash_profile)),
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
-        alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
+        alerts=alerts, executor=executor, breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), autoscaler=Autoscaler(),
     )

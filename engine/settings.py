@@ -42,6 +42,19 @@ class Settings:
         How often the leader collects metrics from the sources.
     run_scheduler : bool
         Whether ``create_app`` may start the engine scheduler (when it wins the leader lock).
+    actuator_kind : str
+        Where scale orders go: ``"simulated"`` (default) or ``"kubernetes"``.
+    kubernetes_namespace, kubernetes_dry_run : str, bool
+        Namespace of the Deployments; dry-run sends every patch with ``dryRun=All``.
+    kubernetes_deployments : dict of str to str
+        Service id → Deployment name (default: the service id).
+    approval_ttl_minutes : float
+        A decision waiting for approval expires after this long (30).
+    order_attempts, order_verify_margin_s : int, float
+        Sends per scale order before it fails (3); seconds beyond the provisioning delay an
+        order may take to be ready before it is rolled back (120).
+    daily_budget : float or None
+        Cost budget per day (× 2.5 on a wedding day); over it, scale-ups wait for an admin.
     """
 
     database_url: str
@@ -57,6 +70,14 @@ class Settings:
     backfill_days: int = 90
     seed: int = 7
     password_hash_profile: str = "default"
+    actuator_kind: str = "simulated"
+    kubernetes_namespace: str = "default"
+    kubernetes_dry_run: bool = False
+    kubernetes_deployments: dict = field(default_factory=dict)
+    approval_ttl_minutes: float = 30.0
+    order_attempts: int = 3
+    order_verify_margin_s: float = 120.0
+    daily_budget: float | None = None
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":
@@ -112,4 +133,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         session_idle_minutes=int(env.get("WEDSCALE_SESSION_IDLE_MINUTES", "30")),
         metrics_token=env.get("WEDSCALE_METRICS_TOKEN") or None,
         var_dir=var_dir,
+        actuator_kind=env.get("WEDSCALE_ACTUATOR", "simulated").strip().lower() or "simulated",
+        kubernetes_namespace=env.get("WEDSCALE_K8S_NAMESPACE") or "default",
+        kubernetes_dry_run=env.get("WEDSCALE_K8S_DRY_RUN", "").strip().lower() in ("1", "true", "yes", "on"),
     )

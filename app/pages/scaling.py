@@ -27,8 +27,8 @@ BG_REASON, BG_MINUTES, BG_TAKE, BG_FEEDBACK = ("breakglass-reason", "breakglass-
                                                "breakglass-feedback")
 ACTIONS = [("scale_up", "Scale up (+50 %)"), ("scale_down", "Scale down (−30 %)"),
            ("set", "Set to N instances"), ("emergency_scale", "Emergency: set to N")]
-_STATUS_COLOUR = {"executed": "success", "pending_approval": "warning", "rejected": "secondary",
-                  "failed": "danger"}
+_STATUS_COLOUR = {"executed": "success", "executing": "info", "pending_approval": "warning",
+                  "rejected": "secondary", "expired": "secondary", "failed": "danger"}
 
 
 def _instances(engine) -> dbc.Table:
@@ -176,9 +176,11 @@ def register(app: Dash, engine) -> None:
             return False, _error(exc), no_update, no_update
         history, pending = _history(engine)
         text = {"executed": f"Ordered: {row.service} to {row.to_instances} instances.",
+                "executing": f"Recorded: {row.service} to {row.to_instances}; the actuator did not "
+                             f"answer yet, the order is retried.",
                 "pending_approval": f"Decision #{row.id} waits for an admin's approval.",
                 "failed": f"The order for {row.service} failed; see the decision history."}[row.status]
-        return False, dbc.Alert(text, color="success" if row.status != "failed" else "danger",
+        return False, dbc.Alert(text, color="danger" if row.status == "failed" else "success",
                                 id="scale-ok"), history, pending
 
     @app.callback(Output(FEEDBACK, "children", allow_duplicate=True),

@@ -130,4 +130,6 @@ def default_jobs(engine) -> list[JobSpec]:
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
         JobSpec("autoscale", 15.0, engine.run_autoscaler),
+        # level-triggered: also reconciles orders a killed leader left behind
+        JobSpec("check_orders", 10.0, engine.check_orders),
     ]

@@ -11,6 +11,8 @@ from engine.detect.alert_service import AlertService
 from engine.detect.notify import LogNotifier, Notifier
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
+from engine.scaling.inputs import ScalingPolicy
+from engine.scaling.pins import Pins
 from engine.clock import Clock, SystemClock, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
@@ -48,6 +50,7 @@ class Engine:
     breakglass: BreakGlass
     weddings: WeddingBook
     autoscaler: Autoscaler
+    pins: Pins
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -65,23 +68,66 @@ class Engine:
 
         Raises InvalidInput for the first invalid order (bad field, outside min/max).
         """
-        from engine.scaling.manual import propose_manual, validate
+        from engine.scaling.manual import propose_manual, target_of, validate
+
+        from engine.scaling.budget import is_over_budget
 
         now = self.clock.now()
-        decisions = []
         for request in requests:
             validate(request, self.service_names())
+        budget = self.budget_state(now) if self.autoscaler.policy.daily_budget is not None else None
+        decisions = []
+        for request in requests:
             spec = next(s for s in self.services if s.name == request.service)
             ready, pending = self.actuator.sizes(spec.name, now)
-            decisions.append(propose_manual(spec, ready + pending, request, now,
-                                            may_approve_large=may_approve_large))
+            current = ready + pending
+            over, target = False, target_of(request, current)
+            if budget is not None and target > current:  # only a scale-up can break the budget
+                per_hour_after = budget["cost_per_hour"] + spec.cost_per_hour * (target - current)
+                over = is_over_budget(budget["spent_today"], per_hour_after, budget["budget"], now)
+            decisions.append(propose_manual(spec, current, request, now,
+                                            may_approve_large=may_approve_large, over_budget=over))
         return decisions
 
-    def request_manual_scale(self, requests, actor, *, may_approve_large: bool) -> list:
-        """Preview every order, then submit them all in one transaction (all or nothing)."""
+    def request_manual_scale(self, requests, actor, *, may_approve_large: bool,
+                             pin_minutes: float | None = None) -> list:
+        """Preview every order, then submit them all (validation is all or nothing).
+
+        With ``pin_minutes`` each service is pinned at its new size for that long (the
+        autoscaler leaves it alone); the pins are recorded before the orders go out.
+        """
         decisions = self.preview_manual_scale(requests, may_approve_large=may_approve_large)
         with self.db.session() as session:
+            if pin_minutes:
+                for d in decisions:
+                    self.pins.pin(session, d.service, pin_minutes, actor, d.reason, d.created_at)
             return [self.executor.submit(session, d, actor) for d in decisions]
+
+    def release_pin(self, service: str, actor) -> int:
+        """Hand ``service`` back to the autoscaler; return how many pins ended."""
+        from engine.errors import InvalidInput
+
+        if service not in self.service_names():
+            raise InvalidInput(f"unknown service {service!r}", {"field": "service"})
+        with self.db.session() as session:
+            return self.pins.release(session, service, actor, self.clock.now())
+
+    def budget_state(self, now=None) -> dict:
+        """Return today's spend, the day's budget (None when unset) and the cost per hour now."""
+        from engine.scaling.budget import budget_of, spent_today
+        from engine.weddings import is_wedding_day
+
+        now = now or self.clock.now()
+        sizes = {s.name: sum(self.actuator.sizes(s.name, now)) for s in self.services}
+        costs = {s.name: s.cost_per_hour for s in self.services}
+        with self.db.session() as session:
+            changes = self.executor.changes_since(session, now - timedelta(days=1))
+        wedding_day = is_wedding_day(self.calendar.all(), now.date())
+        budget = self.autoscaler.policy.daily_budget
+        return {"spent_today": spent_today(changes, sizes, costs, now),
+                "cost_per_hour": sum(sizes[n] * costs[n] for n in sizes), "wedding_day": wedding_day,
+                "budget": None if budget is None else budget_of(
+                    budget, wedding_day, self.autoscaler.policy.wedding_day_budget_multiplier)}
 
     def check_orders(self) -> int:
         """Reconcile scale orders with the actuator, expire old approvals; return changes."""
@@ -194,5 +240,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=executor, breakglass=BreakGlass(audit, alerts),
-        weddings=WeddingBook(audit), autoscaler=Autoscaler(),
+        weddings=WeddingBook(audit), pins=Pins(audit),
+        autoscaler=Autoscaler(ScalingPolicy(daily_budget=settings.daily_budget)),
     )

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.scaling.decision import Category, ScaleDecision
-from engine.scaling.orders import ACCEPTED, DONE, FAILED as ORDER_FAILED, OrderDesk
+from engine.scaling.orders import ACCEPTED, DONE, FAILED as ORDER_FAILED, OrderDesk, order_json
 from engine.security.audit import SYSTEM, Actor, AuditLog
-from engine.storage.models import DecisionRow
+from engine.storage.models import DecisionRow, ScaleOrderRow
 
 EXECUTED, PENDING_APPROVAL, REJECTED, FAILED = "executed", "pending_approval", "rejected", "failed"
 EXECUTING, EXPIRED = "executing", "expired"
@@ -188,11 +188,43 @@ class Executor:
         return list(session.execute(query.order_by(DecisionRow.id.desc()).limit(limit)).scalars())
 
 
-def decision_json(row: DecisionRow) -> dict:
-    """Return the API shape of a recorded decision."""
-    return {"id": row.id, "createdAt": row.created_at.isoformat(), "service": row.service,
+    @staticmethod
+    def changes_since(session: Session, since: datetime) -> dict[str, list[tuple[datetime, int, int]]]:
+        """Return executed changes per service since ``since``: ``(when, from, to)``, oldest first."""
+        query = (select(DecisionRow.service, DecisionRow.created_at, DecisionRow.from_instances,
+                        DecisionRow.to_instances)
+                 .where(DecisionRow.status.in_((EXECUTED, EXECUTING)), DecisionRow.created_at >= since)
+                 .order_by(DecisionRow.id))
+        out: dict[str, list[tuple[datetime, int, int]]] = {}
+        for service, when, before, after in session.execute(query):
+            out.setdefault(service, []).append((when, before, after))
+        return out
+
+    @staticmethod
+    def waiting_services(session: Session) -> set[str]:
+        """Return the services with a decision waiting for approval."""
+        query = select(DecisionRow.service).where(DecisionRow.status == PENDING_APPROVAL).distinct()
+        return set(session.execute(query).scalars())
+
+
+def decision_json(row: DecisionRow, executor: Executor | None = None) -> dict:
+    """Return the API shape of a recorded decision (with its newest order, when it has one).
+
+    Reads the decision's orders through the row's session; pass ``executor`` to include when
+    a waiting decision expires.
+    """
+    body = {"id": row.id, "createdAt": row.created_at.isoformat(), "service": row.service,
             "from": row.from_instances, "to": row.to_instances, "trigger": row.trigger,
             "category": row.category, "status": row.status, "reason": row.reason,
             "inputs": json.loads(row.inputs or "{}"), "confidence": row.confidence,
             "costPerHour": row.cost_per_hour, "rollbackTo": row.rollback_to, "actor": row.actor,
-            "orderId": row.order_id}
+            "orderId": row.order_id, "order": None}
+    session = Session.object_session(row)
+    if session is not None and row.order_id:
+        orders = session.execute(select(ScaleOrderRow).where(ScaleOrderRow.decision_id == row.id)
+                                 .order_by(ScaleOrderRow.id)).scalars().all()
+        if orders:
+            body["order"] = order_json(orders[-1])
+    if executor is not None and row.status == PENDING_APPROVAL:
+        body["expiresAt"] = executor.expires_at(row).isoformat()
+    return body

@@ -58,6 +58,7 @@ ROUTES = {
     "/api/scalability/decisions": ALL,
     "/api/scalability/decisions/<int:decision_id>/approve": OPS,
     "/api/scalability/decisions/<int:decision_id>/reject": OPS,
+    "/api/scalability/pins/<service>": OPS,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).

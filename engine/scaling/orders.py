@@ -10,9 +10,10 @@ An order is an absolute target (``service → N instances``) with an order id. I
 3. ``check`` (every cycle, and once when a process becomes leader) is level-triggered: it
    compares each service's newest open order with the actuator's actual sizes. A
    ``recorded`` order whose target the actuator already has is marked ``accepted`` without a
-   second order (the process died after sending it); an ``accepted`` one is ``done`` when all
-   its instances are ready, or ``failed`` when the deadline (provisioning delay +
-   ``verify_margin_s``) passes first;
+   second order (the process died after sending it); an ``accepted`` one whose size the
+   actuator no longer shows is re-sent with its order id (within ``max_attempts``), and is
+   ``done`` when all its instances are ready, or ``failed`` when the deadline (provisioning
+   delay + ``verify_margin_s``) passes first;
 4. a failed order raises a critical alert on the ``scaling`` pseudo-service, marks its
    decision ``failed`` and places a rollback order ``<order id>-rollback``.
 
@@ -122,6 +123,7 @@ class OrderDesk:
             if now >= row.deadline_at:
                 self._fail(session, row, now, f"actuator unreachable past the deadline ({row.last_error})")
             return
+        was = row.status
         if row.status == RECORDED:
             if ready + pending == row.target:  # it got there: sending again would order twice
                 row.status, row.updated_at = ACCEPTED, now
@@ -130,6 +132,13 @@ class OrderDesk:
                                   details=self._details(row))
             else:
                 self._send(session, row, now)
+                return  # verified on a later cycle, against sizes read after the send
+        if was == ACCEPTED:
+            if ready + pending != row.target and row.attempts < self.max_attempts:
+                # the actuator lost it (e.g. a simulated cluster that restarted with the
+                # process): send the same order id again; an actuator that has it ignores it
+                self._send(session, row, now)
+                return
         if row.status == ACCEPTED:
             if ready == row.target and pending == 0:
                 row.status, row.updated_at = DONE, now

@@ -29,6 +29,7 @@ ROUTE_CLASSES = {
     "api.scale_action": "actions",
     "api.approve_decision": "actions",
     "api.reject_decision": "actions",
+    "api.release_pin": "actions",
     "api.acknowledge_alert": "actions",
     "api.silence_alert": "actions",
     "api.take": "actions",

@@ -15,6 +15,8 @@ from engine.detect.outbox import NotificationOutbox
 from engine.metrics.rollup_archive import RollupArchive
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
+from engine.scaling.inputs import ScalingPolicy
+from engine.scaling.pins import Pins
 from engine.clock import Clock, SystemClock, from_epoch_s, to_epoch_s
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
@@ -57,6 +59,7 @@ class Engine:
     anomalies: LiveAnomalyMonitor
     outbox: NotificationOutbox
     rollups: RollupArchive
+    pins: Pins
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
     ingested: "IngestTally | None" = None
@@ -86,23 +89,71 @@ class Engine:
 
         Raises InvalidInput for the first invalid order (bad field, outside min/max).
         """
-        from engine.scaling.manual import propose_manual, validate
+        from engine.scaling.manual import propose_manual, target_of, validate
+
+        from engine.scaling.budget import is_over_budget
 
         now = self.clock.now()
-        decisions = []
         for request in requests:
             validate(request, self.service_names())
+        budget = self.budget_state(now) if self.autoscaler.policy.daily_budget is not None else None
+        decisions = []
+        for request in requests:
             spec = next(s for s in self.services if s.name == request.service)
             ready, pending = self.actuator.sizes(spec.name, now)
-            decisions.append(propose_manual(spec, ready + pending, request, now,
-                                            may_approve_large=may_approve_large))
+            current = ready + pending
+            over, target = False, target_of(request, current)
+            if budget is not None and target > current:  # only a scale-up can break the budget
+                per_hour_after = budget["cost_per_hour"] + spec.cost_per_hour * (target - current)
+                over = is_over_budget(budget["spent_today"], per_hour_after, budget["budget"], now)
+            decisions.append(propose_manual(spec, current, request, now,
+                                            may_approve_large=may_approve_large, over_budget=over))
         return decisions
 
-    def request_manual_scale(self, requests, actor, *, may_approve_large: bool) -> list:
-        """Preview every order, then submit them all in one transaction (all or nothing)."""
+    def request_manual_scale(self, requests, actor, *, may_approve_large: bool,
+                             pin_minutes: float | None = None) -> list:
+        """Preview every order, then submit them all (validation is all or nothing).
+
+        With ``pin_minutes`` each service is pinned at its new size for that long (the
+        autoscaler leaves it alone); the pins are recorded before the orders go out.
+        """
         decisions = self.preview_manual_scale(requests, may_approve_large=may_approve_large)
         with self.db.session() as session:
+            if pin_minutes:
+                for d in decisions:
+                    self.pins.pin(session, d.service, pin_minutes, actor, d.reason, d.created_at)
             return [self.executor.submit(session, d, actor) for d in decisions]
+
+    def release_pin(self, service: str, actor) -> int:
+        """Hand ``service`` back to the autoscaler; return how many pins ended."""
+        from engine.errors import InvalidInput
+
+        if service not in self.service_names():
+            raise InvalidInput(f"unknown service {service!r}", {"field": "service"})
+        with self.db.session() as session:
+            return self.pins.release(session, service, actor, self.clock.now())
+
+    def budget_state(self, now=None) -> dict:
+        """Return today's spend, the day's budget (None when unset) and the cost per hour now."""
+        from engine.scaling.budget import budget_of, spent_today
+        from engine.weddings import is_wedding_day
+
+        now = now or self.clock.now()
+        sizes = {s.name: sum(self.actuator.sizes(s.name, now)) for s in self.services}
+        costs = {s.name: s.cost_per_hour for s in self.services}
+        with self.db.session() as session:
+            changes = self.executor.changes_since(session, now - timedelta(days=1))
+        wedding_day = is_wedding_day(self.calendar.all(), now.date())
+        budget = self.autoscaler.policy.daily_budget
+        return {"spent_today": spent_today(changes, sizes, costs, now),
+                "cost_per_hour": sum(sizes[n] * costs[n] for n in sizes), "wedding_day": wedding_day,
+                "budget": None if budget is None else budget_of(
+                    budget, wedding_day, self.autoscaler.policy.wedding_day_budget_multiplier)}
+
+    def check_orders(self) -> int:
+        """Reconcile scale orders with the actuator, expire old approvals; return changes."""
+        with self.db.session() as session:
+            return self.executor.check_orders(session, self.clock.now())
 
     def run_autoscaler(self) -> int:
         """One autoscaling cycle over every service; return how many decisions it recorded."""
@@ -228,6 +279,19 @@ def _metric_source(settings: Settings, services: Sequence[ServiceSpec], actuator
     return Simulator(services, actuator, calendar, seed=settings.seed, step_s=5.0)
 
 
+def _actuator(settings: Settings, services: Sequence[ServiceSpec]):
+    """The actuator ``settings.actuator_kind`` names: the simulated cluster or Kubernetes."""
+    if settings.actuator_kind == "kubernetes":
+        from engine.actuators.kubernetes import KubernetesActuator
+
+        return KubernetesActuator.from_settings(settings, [s.name for s in services])
+    if settings.actuator_kind != "simulated":
+        raise ValueError(f"unknown actuator {settings.actuator_kind!r}; expected simulated or kubernetes")
+    from engine.actuators.simulated import SimulatedCluster
+
+    return SimulatedCluster(services)
+
+
 def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
                  source: "MetricSource | None" = None, actuator: "Actuator | None" = None,
                  services: Sequence[ServiceSpec] | None = None,
@@ -237,7 +301,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     ``services`` defaults to the configured catalogue (``settings.config.services``),
     ``channels`` to the configured webhook and e-mail channels.
     """
-    from engine.actuators.simulated import SimulatedCluster
+    from engine.scaling.orders import OrderDesk
     from engine.storage.slow_queries import SlowQueryLog
 
     services = tuple(services if services is not None else settings.config.services)
@@ -247,7 +311,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
     slow_queries.attach(db.engine)
     audit = AuditLog(settings.secret_key)
     calendar = WeddingCalendar(db, clock)
-    actuator = actuator or SimulatedCluster(services)
+    actuator = actuator or _actuator(settings, services)
     if source is None:
         source = _metric_source(settings, services, actuator, calendar)
     store, ingested = _live_store(settings, services)
@@ -255,15 +319,20 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
                                 settings.config.notifications, audit)
     alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()], outbox)
     names = [s.name for s in services]
+    orders = OrderDesk(actuator, audit, alerts, {s.name: s.provisioning_delay_s for s in services},
+                       max_attempts=settings.order_attempts,
+                       verify_margin_s=settings.order_verify_margin_s)
+    executor = Executor(actuator, audit, orders, approval_ttl_s=settings.approval_ttl_minutes * 60.0)
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
                           passwords_for(settings.password_hash_profile)),
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
-        alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
-        weddings=WeddingBook(audit), autoscaler=Autoscaler(), slow_queries=slow_queries,
-        ingested=ingested,
+        alerts=alerts, executor=executor, breakglass=BreakGlass(audit, alerts),
+        weddings=WeddingBook(audit), pins=Pins(audit),
+        autoscaler=Autoscaler(ScalingPolicy(daily_budget=settings.daily_budget)),
+        slow_queries=slow_queries, ingested=ingested,
         anomalies=LiveAnomalyMonitor(settings.config.anomaly, names), outbox=outbox,
         rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
     )

@@ -68,6 +68,13 @@ class Settings:
         What ``WEDSCALE_CONFIG`` adds: services, thresholds, source, anomaly detection,
         notification channels, rollup persistence (``engine.config_file``); built-in
         defaults without a file.
+    approval_ttl_minutes : float
+        A decision waiting for approval expires after this long (30).
+    order_attempts, order_verify_margin_s : int, float
+        Sends per scale order before it fails (3); seconds beyond the provisioning delay an
+        order may take to be ready before it is rolled back (120).
+    daily_budget : float or None
+        Cost budget per day (× 2.5 on a wedding day); over it, scale-ups wait for an admin.
     """
 
     database_url: str
@@ -88,6 +95,10 @@ class Settings:
     rate_limits: dict = field(default_factory=dict)
     worker_header: bool = False
     slow_query_ms: float = 100.0
+    approval_ttl_minutes: float = 30.0
+    order_attempts: int = 3
+    order_verify_margin_s: float = 120.0
+    daily_budget: float | None = None
     extra: dict = field(default_factory=dict)
     actuator_kind: str = "simulated"
     kubernetes_namespace: str = "default"
@@ -168,6 +179,9 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         rate_limits=_pairs(env.get("WEDSCALE_RATE_LIMITS", "")),
         worker_header=env.get("WEDSCALE_WORKER_HEADER", "") in ("1", "true", "yes"),
         slow_query_ms=float(env.get("WEDSCALE_SLOW_QUERY_MS", "100")),
+        actuator_kind=env.get("WEDSCALE_ACTUATOR", "simulated").strip().lower() or "simulated",
+        kubernetes_namespace=env.get("WEDSCALE_K8S_NAMESPACE") or "default",
+        kubernetes_dry_run=env.get("WEDSCALE_K8S_DRY_RUN", "").strip().lower() in ("1", "true", "yes", "on"),
     )
     config_path = env.get("WEDSCALE_CONFIG")
     if config_path:

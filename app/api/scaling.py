@@ -1,19 +1,24 @@
-"""Scaling: manual actions, decision history, approvals."""
+"""Scaling: manual actions (with an optional pin), decision history with filters, approvals,
+handing a pinned service back to the autoscaler."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from app.access import actor_of, require
 from app.api import bp
-from app.api.params import json_body, text_field
+from app.api.params import csv_list, json_body, number, text_field
 from engine.errors import InvalidInput
+from engine.scaling.decision import Category, Trigger
 from engine.scaling.executor import decision_json
 from engine.scaling.manual import ManualRequest
 from engine.security.permissions import Permission
 
 MAX_SERVICES = 20
+STATUSES = ["pending_approval", "executing", "executed", "failed", "rejected", "expired"]
 
 
 def _engine():
@@ -42,25 +47,54 @@ def scale_action():
     if body.get("action") == "emergency_scale":
         require(Permission.SCALE_EMERGENCY)
     requests = _requests_from(body)
-    rows = _engine().request_manual_scale(
+    pin = body.get("pin_minutes")
+    if pin is not None and (isinstance(pin, bool) or not isinstance(pin, (int, float))):
+        raise InvalidInput("pin_minutes must be a number of minutes", {"field": "pin_minutes"})
+    engine = _engine()
+    rows = engine.request_manual_scale(
         requests, actor_of(current_user),
-        may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
-    return jsonify({"decisions": [decision_json(r) for r in rows]}), 201
+        may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE), pin_minutes=pin)
+    with engine.db.session() as session:
+        return jsonify({"decisions": [decision_json(session.merge(r), engine.executor) for r in rows]}), 201
+
+
+def _one(name: str, allowed: list[str]) -> str | None:
+    values = csv_list(name, allowed, [])
+    if len(values) > 1:
+        raise InvalidInput(f"{name} takes one value", {"parameter": name})
+    return values[0] if values else None
 
 
 @bp.get("/scalability/decisions")
 def list_decisions():
-    """Decision history, newest first (``service``, ``status``, ``limit`` ≤ 500)."""
+    """Decision history, newest first.
+
+    Filters (each optional, one value): ``service``, ``status``, ``trigger``
+    (reactive|predictive|prescale|emergency|manual), ``category`` (auto_approved|
+    requires_approval|emergency), ``since`` (Unix seconds); ``limit`` ≤ 500 (100).
+    """
     require(Permission.DECISIONS_READ)
     try:
         limit = min(500, max(1, int(request.args.get("limit", 100))))
     except ValueError:
         raise InvalidInput("limit must be a whole number", {"parameter": "limit"}) from None
     engine = _engine()
+    since = number("since", None)
+    filters = {"service": _one("service", engine.service_names()), "status": _one("status", STATUSES),
+               "trigger": _one("trigger", [t.value for t in Trigger]),
+               "category": _one("category", [c.value for c in Category]),
+               "since": None if since is None else datetime.fromtimestamp(since, timezone.utc)}
     with engine.db.session() as session:
-        rows = engine.executor.history(session, service=request.args.get("service") or None,
-                                       status=request.args.get("status") or None, limit=limit)
-        return jsonify({"decisions": [decision_json(r) for r in rows]})
+        rows = engine.executor.history(session, limit=limit, **filters)
+        return jsonify({"decisions": [decision_json(r, engine.executor) for r in rows]})
+
+
+@bp.delete("/scalability/pins/<service>")
+def release_pin(service: str):
+    """Hand a pinned service back to the autoscaler."""
+    require(Permission.SCALE_MANUAL)
+    released = _engine().release_pin(service, actor_of(current_user))
+    return jsonify({"service": service, "released": released})
 
 
 def _decide(decision_id: int, approve: bool):
@@ -75,7 +109,7 @@ def _decide(decision_id: int, approve: bool):
         else:
             row = engine.executor.reject(session, decision_id, actor_of(current_user), reason,
                                          engine.clock.now())
-        return jsonify(decision_json(row))
+        return jsonify(decision_json(row, engine.executor))
 
 
 @bp.post("/scalability/decisions/<int:decision_id>/approve")

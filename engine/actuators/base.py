@@ -9,6 +9,15 @@ from datetime import datetime
 from typing import Protocol
 
 
+class ActuatorUnavailable(Exception):
+    """The actuator could not be reached or refused for a passing reason (retry later).
+
+    Anything an actuator raises other than ``NotFound`` / ``InvalidInput`` counts as
+    transient for the executor; this is the one actuators raise on purpose (a timeout, an
+    HTTP 5xx, a Kubernetes 409 conflict).
+    """
+
+
 class Actuator(Protocol):
     """Sets the instance count of a service and reports how many are ready and pending."""
 

@@ -147,7 +147,13 @@ class AlertService:
 
     def raise_security_alert(self, session: Session, key: str, summary: str, now: datetime) -> AlertRow:
         """Open a critical, firing alert on the ``security`` pseudo-service and notify at once."""
-        row = self._apply(session, None, Transition(None, "security", key, "critical", FIRING,
+        return self.raise_alert(session, "security", key, summary, now)
+
+    def raise_alert(self, session: Session, service: str, key: str, summary: str,
+                    now: datetime) -> AlertRow:
+        """Open a critical, firing alert on ``service`` (a pseudo-service such as ``security``
+        or ``scaling``, which threshold evaluation never resolves) and notify at once."""
+        row = self._apply(session, None, Transition(None, service, key, "critical", FIRING,
                                                     float("nan"), float("nan"), summary),
                           now, SYSTEM, summary)
         row.summary = summary

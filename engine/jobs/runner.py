@@ -192,9 +192,11 @@ def default_jobs(engine) -> list[JobSpec]:
     intervals = {"collect_metrics": engine.settings.collect_interval_s, "evaluate_alerts": 10.0,
                  "autoscale": 15.0, "check_health": 30.0, "deliver_notifications": 5.0,
                  "flush_rollups": engine.settings.config.rollups.flush_interval_s,
+                 # level-triggered: also reconciles orders a killed leader left behind
+                 "check_orders": 10.0,
                  **engine.settings.job_intervals_s}
     calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
              "autoscale": engine.run_autoscaler, "check_health": engine.record_health,
              "deliver_notifications": engine.deliver_notifications,
-             "flush_rollups": engine.flush_rollups}
+             "flush_rollups": engine.flush_rollups, "check_orders": engine.check_orders}
     return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

@@ -1,23 +1,33 @@
 """The autoscaler job: every cycle, gather each service's metrics, ask the pure policy, act.
 
 Gather: newest metric values and their one-minute slopes from the live store, the actuator's
-ready/pending sizes, the wedding calendar. Decide: ``plan_scale`` (pure). Apply: the executor
-records each decision, orders the actuator (or queues it for approval) and audits it as
-``autoscaler``. No decision is made from stale data: when the newest sample is older than
-``STALE_S`` the cycle is skipped.
+ready/pending sizes, the wedding calendar, today's spend (for the budget), pins and decisions
+already waiting for approval, and the forecast at the time new capacity would be ready
+(``forecast_for(service, at)``; None falls back to the reactive rules). Decide: ``plan_scale``
+(pure). Apply: the executor records each decision, orders the actuator (or queues it for
+approval) and audits it as ``autoscaler``.
+
+- No decision is made from stale data: when the newest sample is older than ``STALE_S`` the
+  cycle is skipped.
+- A pinned service gets no decision except an emergency.
+- A service with a decision already waiting for approval gets no second one that would wait.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
 
 import numpy as np
 
 from engine.clock import to_epoch_s
-from engine.scaling.inputs import MetricsSnapshot, ScalingMemory, ScalingPolicy
+from engine.scaling.budget import spent_today
+from engine.scaling.decision import Category
+from engine.scaling.inputs import LoadForecast, MetricsSnapshot, ScalingMemory, ScalingPolicy
 from engine.scaling.limits import remember_recommendation
-from engine.scaling.policy import plan_scale
+from engine.scaling.policy import ScalePlan, plan_scale
 from engine.security.audit import Actor
 
 AUTOSCALER = Actor("autoscaler", "system", "")
@@ -47,11 +57,38 @@ def snapshot_of(store, service: str, sizes: tuple[int, int], now: datetime) -> M
                            slopes_per_s=slopes)
 
 
-class Autoscaler:
-    """Runs the policy for every service; remembers recommendations between cycles."""
+def no_forecast(service: str, at: datetime) -> LoadForecast | None:
+    """The forecast hook when no forecaster is wired: always None (reactive only)."""
+    return None
 
-    def __init__(self, policy: ScalingPolicy | None = None):
+
+@dataclass(frozen=True)
+class CycleContext:
+    """What one cycle gathered besides each service's metrics."""
+
+    now: datetime
+    weddings: list
+    sizes: dict[str, tuple[int, int]]
+    spent_today: float = 0.0
+    pinned: dict = field(default_factory=dict)
+    waiting: frozenset = frozenset()
+
+
+class Autoscaler:
+    """Runs the policy for every service; remembers recommendations between cycles.
+
+    Parameters
+    ----------
+    policy : ScalingPolicy, optional
+        Policy settings (defaults from DESIGN.md).
+    forecast_for : callable(service, at) -> LoadForecast or None
+        Demand expected for ``service`` at ``at``; the one seam to the forecaster.
+    """
+
+    def __init__(self, policy: ScalingPolicy | None = None,
+                 forecast_for: Callable[[str, datetime], LoadForecast | None] = no_forecast):
         self.policy = policy or ScalingPolicy()
+        self.forecast_for = forecast_for
         self._memory: dict[str, ScalingMemory] = {}
         self._lock = threading.Lock()
 
@@ -61,20 +98,57 @@ class Autoscaler:
         age = engine.data_age_s()
         if age is None or age > STALE_S:
             return []  # never scale from stale data
-        weddings = engine.calendar.all()
+        context = self.gather(engine, now)
         decisions = []
         with self._lock:
             for spec in engine.services:
-                snapshot = snapshot_of(engine.store, spec.name, engine.actuator.sizes(spec.name, now), now)
+                plan = self._plan(engine, spec, context)
                 memory = self._memory.get(spec.name, ScalingMemory())
-                plan = plan_scale(spec, snapshot, self.policy, now, weddings=weddings, memory=memory)
                 self._memory[spec.name] = ScalingMemory(
                     remember_recommendation(memory.recommendations, to_epoch_s(now),
-                                            plan.recommended_instances, self.policy.stabilisation_s),
-                    memory.spent_today)
-                if plan.decision is not None:
+                                            plan.recommended_instances, self.policy.stabilisation_s))
+                if self._acts(plan, spec.name, context):
                     decisions.append(plan.decision)
         if not decisions:
             return []
         with engine.db.session() as session:
             return [engine.executor.submit(session, d, AUTOSCALER) for d in decisions]
+
+    def preview(self, engine) -> dict[str, ScalePlan]:
+        """Return what the next cycle would recommend per service, changing nothing."""
+        context = self.gather(engine, engine.clock.now())
+        with self._lock:
+            return {spec.name: self._plan(engine, spec, context) for spec in engine.services}
+
+    def gather(self, engine, now: datetime) -> CycleContext:
+        """Read sizes, calendar, today's spend, pins and waiting approvals."""
+        sizes = {s.name: engine.actuator.sizes(s.name, now) for s in engine.services}
+        with engine.db.session() as session:
+            changes = engine.executor.changes_since(session, now - timedelta(days=1))
+            pinned = engine.pins.active(session, now)
+            waiting = frozenset(engine.executor.waiting_services(session))
+        spent = spent_today(changes, {n: r + p for n, (r, p) in sizes.items()},
+                            {s.name: s.cost_per_hour for s in engine.services}, now)
+        return CycleContext(now, engine.calendar.all(), sizes, spent, pinned, waiting)
+
+    def _plan(self, engine, spec, context: CycleContext) -> ScalePlan:
+        now = context.now
+        snapshot = snapshot_of(engine.store, spec.name, context.sizes[spec.name], now)
+        others = sum((r + p) * s.cost_per_hour for s in engine.services if s.name != spec.name
+                     for r, p in [context.sizes[s.name]])
+        memory = self._memory.get(spec.name, ScalingMemory())
+        memory = ScalingMemory(memory.recommendations, context.spent_today, others)
+        forecast = self.forecast_for(spec.name, now + timedelta(seconds=spec.provisioning_delay_s))
+        return plan_scale(spec, snapshot, self.policy, now, forecast=forecast,
+                          weddings=context.weddings, memory=memory)
+
+    @staticmethod
+    def _acts(plan: ScalePlan, service: str, context: CycleContext) -> bool:
+        decision = plan.decision
+        if decision is None:
+            return False
+        if service in context.pinned and decision.category is not Category.EMERGENCY:
+            return False  # the operator holds it; only an emergency overrides a pin
+        if service in context.waiting and decision.category is Category.REQUIRES_APPROVAL:
+            return False  # one request waiting for a person is enough
+        return True

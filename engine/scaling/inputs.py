@@ -133,7 +133,10 @@ class ScalingMemory:
     """What the policy remembers between cycles: recent recommendations and today's spend.
 
     ``recommendations`` are ``(unix_s, instances)`` pairs (see ``limits.remember_recommendation``).
+    ``spent_today`` is the day's spend over every service so far; ``others_per_hour`` the cost
+    per hour of the other services at their current size (both for the budget check).
     """
 
     recommendations: tuple[tuple[float, int], ...] = ()
     spent_today: float = 0.0
+    others_per_hour: float = 0.0

@@ -2,8 +2,10 @@
 
 "Standard" (DESIGN.md): one action changes a service by at most +50 % / −30 % and stays within
 its min/max; it executes at once. Anything larger is "large": it waits for an admin's approval
-unless the requester may approve large changes. ``emergency_scale`` is bound only by min/max
-and needs ``scale:emergency``; the caller checks that permission.
+unless the requester may approve large changes. A scale-up over the day's cost budget waits
+for an admin the same way. ``emergency_scale`` is bound only by min/max and needs
+``scale:emergency``; the caller checks that permission; over budget it still goes ahead
+(never silently capped) and the decision says so.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def validate(request: ManualRequest, known_services: list[str]) -> None:
 
 
 def propose_manual(spec: ServiceSpec, current: int, request: ManualRequest, now: datetime,
-                   *, may_approve_large: bool) -> ScaleDecision:
+                   *, may_approve_large: bool, over_budget: bool = False) -> ScaleDecision:
     """Return the decision for a validated request against ``current`` ordered instances.
 
     Raises InvalidInput when the target leaves the service's min/max or does not change anything.
@@ -86,16 +88,17 @@ def propose_manual(spec: ServiceSpec, current: int, request: ManualRequest, now:
     standard = is_standard_step(current, target, spec.min_instances, spec.max_instances)
     if emergency:
         category, size = Category.EMERGENCY, "emergency"
-    elif standard or may_approve_large:
+    elif (standard and not over_budget) or may_approve_large:
         category, size = Category.AUTO_APPROVED, "standard" if standard else "large"
     else:
-        category, size = Category.REQUIRES_APPROVAL, "large"
+        category, size = Category.REQUIRES_APPROVAL, "standard" if standard else "large"
     return ScaleDecision(
         service=spec.name, from_instances=current, to_instances=target,
         trigger=Trigger.EMERGENCY if emergency else Trigger.MANUAL,
-        reason=f"manual {request.action} ({size}, urgency {request.urgency}): {request.reason.strip()}",
+        reason=(f"manual {request.action} ({size}{', over budget' if over_budget else ''}, "
+                f"urgency {request.urgency}): {request.reason.strip()}"),
         inputs={"action": request.action, "requested": request.instances, "size": size,
-                "urgency": request.urgency},
+                "urgency": request.urgency, "over_budget": over_budget},
         confidence=1.0, cost_per_hour=round(target * spec.cost_per_hour, 4),
         rollback_instances=current, category=category, created_at=now,
     )

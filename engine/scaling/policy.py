@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Mapping, Sequence
 
 from engine.detect.thresholds import CRITICAL, level_of, thresholds_for
+from engine.scaling.budget import budget_of, is_over_budget
 from engine.scaling.decision import Category, ScaleDecision, Trigger
 from engine.scaling.inputs import LoadForecast, MetricsSnapshot, ScalingMemory, ScalingPolicy
 from engine.scaling.limits import (clamp_instances, limit_step, recent_peak,
@@ -271,6 +272,7 @@ def _decision(cycle: _Cycle, best: tuple | None, target: int, stages: dict) -> S
         if category is Category.AUTO_APPROVED:
             category = Category.REQUIRES_APPROVAL
         reason += "; over the daily budget"
+        stages = {**stages, "over_budget": True}
     forecast = cycle.forecast
     inputs = {"metrics": dict(snapshot.values), "recommended": stages["proposed_instances"],
               **stages, "current": current, "wedding_day": cycle.wedding_day,
@@ -282,11 +284,13 @@ def _decision(cycle: _Cycle, best: tuple | None, target: int, stages: dict) -> S
 
 
 def _over_budget(cycle: _Cycle, cost_per_hour: float) -> bool:
-    """True when today's spend plus ``cost_per_hour`` until midnight exceeds the budget."""
-    policy, now, wedding_day = cycle.policy, cycle.now, cycle.wedding_day
+    """True when today's spend plus every service's cost until midnight exceeds the budget.
+
+    The other services count at their current cost per hour (``memory.others_per_hour``).
+    """
+    policy = cycle.policy
     if policy.daily_budget is None:
         return False
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    hours_left = (midnight - now).total_seconds() / 3600.0
-    budget = policy.daily_budget * (policy.wedding_day_budget_multiplier if wedding_day else 1.0)
-    return cycle.memory.spent_today + cost_per_hour * hours_left > budget
+    budget = budget_of(policy.daily_budget, cycle.wedding_day, policy.wedding_day_budget_multiplier)
+    return is_over_budget(cycle.memory.spent_today, cost_per_hour + cycle.memory.others_per_hour,
+                          budget, cycle.now)

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: users, sessions, tokens, audit chain, weddings, decisions, job runs.
+"""SQLAlchemy models: users, sessions, tokens, audit chain, weddings, decisions, scale orders and pins, job runs.
 
 The schema is owned by Alembic (``engine/storage/migrations``); these classes are the
 single description both the migrations and the repositories use.
@@ -275,3 +275,45 @@ class MetricRollup(Base):
     min: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
     p95: Mapped[float] = mapped_column(Float)
+
+
+class ScaleOrderRow(Base):
+    """One order sent (or to be sent) to the actuator, recorded before it is sent.
+
+    ``status``: ``recorded`` (intent stored, not yet accepted), ``accepted`` (the actuator
+    took it; waiting for the new size), ``done`` (size verified), ``failed`` (gave up; a
+    rollback order follows for ``kind == "scale"``), ``superseded`` (a newer order for the
+    same service replaced it).
+    """
+
+    __tablename__ = "scale_orders"
+    __table_args__ = (Index("ix_scale_orders_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(80), unique=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), nullable=True, index=True)
+    service: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="scale")
+    target: Mapped[int] = mapped_column(Integer)
+    rollback_to: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ScalePinRow(Base):
+    """A manual size held for a while: the autoscaler leaves the service alone until then."""
+
+    __tablename__ = "scale_pins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), index=True)
+    pinned_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

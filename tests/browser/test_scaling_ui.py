@@ -5,6 +5,7 @@ order is refused."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -33,10 +34,13 @@ def test_operator_scales_up_and_sees_instances_after_the_delay(served, engine, c
     summary = WebDriverWait(served.driver, 20).until(
         lambda d: d.find_element(By.ID, "scale-summary-body").text)
     assert f"api: {ready_before} →" in summary and "Rollback plan" in summary
+    assert "autoscaler" in summary  # whether its next cycle would override the change
     served.find_element("#scale-confirm").click()
     served.wait_for_element("#scale-ok", timeout=20)
+    assert int(served.find_element("#ready-api").text) == ready_before  # not before the delay
     clock.advance(seconds=engine.services[0].provisioning_delay_s + 1)
-    WebDriverWait(served.driver, 30).until(
+    # the table is re-rendered every tick: an element read mid-swap is simply read again
+    WebDriverWait(served.driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: int(d.find_element(By.ID, "ready-api").text) > ready_before)
     with engine.db.session() as session:
         from engine.storage.models import DecisionRow
@@ -62,7 +66,8 @@ fetch('/_dash-update-component', {method: 'POST', credentials: 'same-origin',
               {id: 'scale-feedback', property: 'children'}],
     inputs: [{id: 'scale-review', property: 'n_clicks', value: 1}, {id: 'scale-cancel', property: 'n_clicks', value: null}],
     state: [{id: 'scale-service', property: 'value', value: 'api'}, {id: 'scale-action', property: 'value', value: 'set'},
-            {id: 'scale-instances', property: 'value', value: 30}, {id: 'scale-reason', property: 'value', value: 'x'}],
+            {id: 'scale-instances', property: 'value', value: 30}, {id: 'scale-reason', property: 'value', value: 'x'},
+            {id: 'scale-pin-minutes', property: 'value', value: 0}],
     changedPropIds: ['scale-review.n_clicks']})})
   .then(r => done(r.status)).catch(e => done(String(e)));
 """

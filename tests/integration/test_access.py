@@ -58,6 +58,7 @@ ROUTES = {
     "/api/scalability/decisions": ALL,
     "/api/scalability/decisions/<int:decision_id>/approve": OPS,
     "/api/scalability/decisions/<int:decision_id>/reject": OPS,
+    "/api/scalability/pins/<service>": OPS,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).
@@ -85,6 +86,8 @@ CALLBACK_ROLES = {
      "scaling-history.children"): OPS,
     ("approval-pick.options", "scale-feedback.children", "scaling-history.children"): OPS,
     ("breakglass-feedback.children",): OPS,
+    ("why-graph.figure",): ALL,
+    ("scale-feedback.children",): OPS,
     ("users-feedback.children", "users-pick.options", "users-table-box.children"): ADMIN,
     ("audit-export.href", "audit-page.children", "audit-table.children"): ADMIN,
     ("audit-chain.children",): ADMIN,

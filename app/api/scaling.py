@@ -6,7 +6,8 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from app.access import actor_of, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import json_body, text_field
 from engine.errors import InvalidInput
 from engine.scaling.executor import decision_json
@@ -35,6 +36,8 @@ def _requests_from(body: dict) -> list[ManualRequest]:
 
 
 @bp.post("/scalability/actions/scale")
+@documented(Permission.SCALE_MANUAL, body=schemas.ScaleBodySchema,
+            responses={201: schemas.DecisionListSchema}, errors=(409,))
 def scale_action():
     """Order a manual scaling action on one or more services; returns the decisions created."""
     require(Permission.SCALE_MANUAL)
@@ -49,6 +52,8 @@ def scale_action():
 
 
 @bp.get("/scalability/decisions")
+@documented(Permission.DECISIONS_READ, query=schemas.DecisionsQuerySchema,
+            responses={200: schemas.DecisionListSchema})
 def list_decisions():
     """Decision history, newest first (``service``, ``status``, ``limit`` ≤ 500)."""
     require(Permission.DECISIONS_READ)
@@ -79,12 +84,16 @@ def _decide(decision_id: int, approve: bool):
 
 
 @bp.post("/scalability/decisions/<int:decision_id>/approve")
+@documented(Permission.DECISIONS_APPROVE, body=schemas.ReasonBodySchema,
+            responses={200: schemas.DecisionSchema}, errors=(409,))
 def approve_decision(decision_id: int):
     """Approve a decision waiting for approval (large ones need an admin)."""
     return _decide(decision_id, approve=True)
 
 
 @bp.post("/scalability/decisions/<int:decision_id>/reject")
+@documented(Permission.DECISIONS_APPROVE, body=schemas.ReasonBodySchema,
+            responses={200: schemas.DecisionSchema}, errors=(409,))
 def reject_decision(decision_id: int):
     """Reject a decision waiting for approval."""
     return _decide(decision_id, approve=False)

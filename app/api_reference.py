@@ -8,6 +8,7 @@ an answer reads as one table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")
@@ -41,6 +42,7 @@ class OperationView:
 
     method: str
     path: str
+    short_path: str
     anchor: str
     summary: str
     description: str
@@ -86,7 +88,8 @@ def _operation_view(spec: dict, path: str, method: str, op: dict) -> OperationVi
         else:
             answers.append(_content(spec, status, answer.get("description", ""),
                                     answer.get("content", {})))
-    return OperationView(method.upper(), path, f"{method}-{path}".replace("/", "-").strip("-"),
+    short = re.sub(r"\{[^}]*\}", "{…}", path.removeprefix("/api/").removeprefix("scalability/"))
+    return OperationView(method.upper(), path, short, re.sub(r"[^a-z0-9]+", "-", f"{method} {path}".lower()).strip("-"),
                          op.get("summary", ""), op.get("description", ""), op.get("x-permission"),
                          parameters, body, tuple(answers), tuple(errors))
 
@@ -129,16 +132,23 @@ def type_text(spec: dict, schema: dict) -> str:
         text = "one of " + ", ".join(str(v) for v in schema["enum"])
     elif kind == "array":
         text = "array of " + type_text(spec, schema.get("items", {}))
-    elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+    elif kind == "object" and schema.get("additionalProperties"):  # {} (any values): "object"
         text = "map of " + type_text(spec, schema["additionalProperties"])
     else:
         text = kind + (f" ({schema['format']})" if "format" in schema else "")
-    low, high = schema.get("minimum", schema.get("minLength")), schema.get("maximum", schema.get("maxLength"))
-    if low is not None or high is not None:
-        text += f" {'' if low is None else _num(low)}–{'' if high is None else _num(high)}"
+    text += _bounds(schema.get("minimum"), schema.get("maximum"), "")
+    text += _bounds(schema.get("minLength"), schema.get("maxLength"), "length ")
     if schema.get("nullable"):
         text += ", nullable"
     return text
+
+
+def _bounds(low, high, label: str) -> str:
+    if low is not None and high is not None:
+        return f", {label}{_num(low)}–{_num(high)}"
+    if low is not None:
+        return f", {label}≥ {_num(low)}"
+    return f", {label}≤ {_num(high)}" if high is not None else ""
 
 
 def _num(value) -> str:

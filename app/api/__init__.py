@@ -74,9 +74,10 @@ def register_api(server: Flask) -> None:
         if request.path.startswith("/api/") or request.path.startswith("/_dash-"):
             code = exc.code or 500
             response = json_error(code, _HTTP_NAMES.get(code, "error"), exc.description or exc.name)
+            own_headers = exc.get_response().headers
             for name in ("Allow", "Retry-After"):  # 405 lists the methods; 429 says when
-                if exc.get_response().headers.get(name):
-                    response.headers[name] = exc.get_response().headers[name]
+                if own_headers.get(name):
+                    response.headers[name] = own_headers[name]
             return response
         return exc
 

@@ -17,19 +17,23 @@ the url_map that is missing from it. To document a new route::
         \"\"\"
 
 1. Add the marshmallow schemas of the body, the query string and the answer to
-   ``app/api/schemas.py`` (answers: fields that are always there ``required=True``, fields that
-   may be ``null`` ``allow_none=True``). They only document: keep validating in the handler
-   (``app/api/params.py``, engine services raising ``InvalidInput`` naming the field).
-2. Put ``@documented`` under the route decorator: the permission the handler checks with ``require``,
-   ``query=`` (a schema whose fields are the query parameters), ``body=`` (a schema, sent as
-   JSON; or ``{media type: schema or JSON-schema dict}``), ``responses=`` (status -> schema;
-   a ``{media type: ...}`` dict for non-JSON answers; ``None`` for no body).
+   ``app/api/schemas.py``. Answers: every field the handler returns (an undeclared one fails
+   the fuzz test: schemas are ``additionalProperties: false``), ``required=True`` for fields
+   always there, ``allow_none=True`` for those that may be ``null``. Request bodies subclass
+   ``BodySchema`` when the handler ignores unknown fields. Schemas only document: keep
+   validating in the handler (``app/api/params.py``, engine services raising ``InvalidInput``
+   naming the field).
+2. Put ``@documented`` under the route decorator: the permission the handler checks with
+   ``require``; ``query=`` (a schema whose fields are the query parameters); ``body=`` (a
+   schema, sent as JSON, or ``{media type: schema or JSON-schema dict}``); ``responses=``
+   (status -> schema; ``{media type: ...}`` for non-JSON answers; ``None`` for no body).
 3. Errors come for free as ``{error, message, details}``: 401, 403 and 429 on every route,
    404 when the path has parameters, 422 with a query or a body, 413 with a body. Name any
    other one in ``errors=`` (409 when the request can clash with the current state, 415, ...).
-4. Path parameters come from the rule (``<int:id>`` is an integer ≥ 0). Run
-   ``test_openapi.py`` and ``test_openapi_fuzz.py`` (schemathesis: no 5xx, every answer
-   matches its schema and status list).
+4. Path parameters come from the rule (``<int:id>``: an integer 0 to 2**31 - 1; larger is 404).
+   As for every route, add it to ``tests/integration/test_access.py`` and ``app/limits.py``.
+   Then run ``test_openapi.py`` and ``test_openapi_fuzz.py`` (schemathesis: no 5xx, every
+   answer matches its schema and documented statuses).
 """
 
 from __future__ import annotations

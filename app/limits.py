@@ -39,6 +39,8 @@ ROUTE_CLASSES = {
     "api.create_wedding": "actions",
     "api.update_wedding": "actions",
     "api.cancel_wedding": "actions",
+    "api.openapi_json": "monitoring",
+    "api.api_docs": "monitoring",
 }
 
 

@@ -126,10 +126,10 @@ class Engine:
 
     def release_pin(self, service: str, actor) -> int:
         """Hand ``service`` back to the autoscaler; return how many pins ended."""
-        from engine.errors import InvalidInput
+        from engine.errors import NotFound
 
         if service not in self.service_names():
-            raise InvalidInput(f"unknown service {service!r}", {"field": "service"})
+            raise NotFound(f"unknown service {service!r}", {"field": "service"})
         with self.db.session() as session:
             return self.pins.release(session, service, actor, self.clock.now())
 

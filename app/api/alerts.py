@@ -6,7 +6,8 @@ from flask import current_app, jsonify
 from flask_login import current_user
 
 from app.access import actor_of, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import flag, json_body, text_field
 from engine.detect.alert_service import alert_json
 from engine.security.permissions import Permission
@@ -17,6 +18,8 @@ def _engine():
 
 
 @bp.get("/scalability/alerts")
+@documented(Permission.ALERTS_READ, query=schemas.AlertsQuerySchema,
+            responses={200: schemas.AlertListSchema})
 def list_alerts():
     """Alerts (open first, newest first), each with its transitions when ``history=true``."""
     require(Permission.ALERTS_READ)
@@ -35,6 +38,8 @@ def list_alerts():
 
 
 @bp.post("/scalability/alerts/<int:alert_id>/ack")
+@documented(Permission.ALERTS_ACT, body=schemas.AckBodySchema, responses={200: schemas.AlertSchema},
+            errors=(409,))
 def acknowledge_alert(alert_id: int):
     """Acknowledge an open alert with an optional note."""
     require(Permission.ALERTS_ACT)
@@ -47,6 +52,8 @@ def acknowledge_alert(alert_id: int):
 
 
 @bp.post("/scalability/alerts/<int:alert_id>/silence")
+@documented(Permission.ALERTS_ACT, body=schemas.SilenceBodySchema, responses={200: schemas.AlertSchema},
+            errors=(409,))
 def silence_alert(alert_id: int):
     """Silence an open alert for ``minutes`` with a ``reason``."""
     require(Permission.ALERTS_ACT)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 
 from app.access import require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from engine.errors import InvalidInput
 from engine.security.audit import AuditFilter, audit_row_dict
 from engine.security.audit_export import render_export
 from engine.security.permissions import Permission
+
+MAX_OFFSET = 2**31 - 1
 
 
 def _filters() -> AuditFilter:
@@ -19,6 +22,8 @@ def _filters() -> AuditFilter:
 
 
 @bp.get("/audit")
+@documented(Permission.AUDIT_READ, query=schemas.AuditQuerySchema,
+            responses={200: schemas.AuditPageSchema})
 def audit_list():
     """One page of audit rows, newest first (``offset``, ``limit`` ≤ 500)."""
     require(Permission.AUDIT_READ)
@@ -27,6 +32,8 @@ def audit_list():
         limit = min(500, max(1, int(request.args.get("limit", 50))))
     except ValueError:
         raise InvalidInput("offset and limit must be whole numbers") from None
+    if offset > MAX_OFFSET:  # the database driver cannot bind larger integers
+        raise InvalidInput(f"offset must be at most {MAX_OFFSET}", {"parameter": "offset"})
     engine = current_app.extensions["wedscale"]
     with engine.db.session() as session:
         rows, total = engine.audit.page(session, _filters(), offset=offset, limit=limit)
@@ -34,6 +41,9 @@ def audit_list():
 
 
 @bp.get("/audit/export")
+@documented(Permission.AUDIT_READ, query=schemas.AuditExportQuerySchema,
+            responses={200: {"text/csv": {"type": "string"},
+                             "application/x-ndjson": {"type": "string"}}})
 def audit_export():
     """The filtered audit log as a CSV or JSONL download."""
     require(Permission.AUDIT_READ)

@@ -6,7 +6,8 @@ from flask import current_app, jsonify
 from flask_login import current_user
 
 from app.access import actor_of, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import json_body
 from engine.security.permissions import Permission
 from engine.storage.models import User
@@ -30,6 +31,8 @@ def take_breakglass(minutes, reason):
 
 
 @bp.post("/scalability/breakglass")
+@documented(Permission.BREAKGLASS_TAKE, body=schemas.BreakglassBodySchema,
+            responses={201: schemas.GrantSchema}, errors=(409,))
 def take():
     """Take emergency rights: ``{minutes (1–60, default 60), reason}``."""
     require(Permission.BREAKGLASS_TAKE)
@@ -39,6 +42,7 @@ def take():
 
 
 @bp.delete("/scalability/breakglass/<int:grant_id>")
+@documented(Permission.USERS_ADMIN, responses={200: schemas.GrantSchema}, errors=(409,))
 def revoke(grant_id: int):
     """End a grant early (admins)."""
     require(Permission.USERS_ADMIN)

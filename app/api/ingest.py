@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from app.access import require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from engine.clock import to_epoch_s
 from engine.errors import InvalidInput
 from engine.security.permissions import Permission
@@ -13,6 +14,11 @@ from engine.sources.push import parse_json_samples, parse_prometheus_text
 
 
 @bp.post("/scalability/metrics")
+@documented(Permission.METRICS_PUSH,
+            body={"application/json": schemas.PushBodySchema,
+                  "text/plain": {"type": "string", "description": "Prometheus text exposition "
+                                 "(version 0.0.4): label service, the metric id as the name, ms"}},
+            responses={202: schemas.PushResultSchema}, errors=(415,))
 def push_metrics():
     """Validate a batch of samples and store them all, or reject the batch naming the bad samples."""
     require(Permission.METRICS_PUSH)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from app.access import require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import csv_list, flag, number
 from engine.clock import to_epoch_s
 from engine.security.permissions import Permission
@@ -35,6 +36,8 @@ def _wedding_context(engine) -> dict:
 
 
 @bp.get("/scalability/metrics/realtime")
+@documented(Permission.METRICS_READ, query=schemas.RealtimeQuerySchema,
+            responses={200: schemas.RealtimeSchema})
 def realtime_metrics():
     """Per service: the latest value of each metric and its points since ``since``."""
     require(Permission.METRICS_READ)
@@ -59,6 +62,8 @@ def realtime_metrics():
 
 
 @bp.get("/scalability/status")
+@documented(Permission.METRICS_READ, query=schemas.StatusQuerySchema,
+            responses={200: schemas.StatusSchema})
 def scalability_status():
     """Per service: instances ready/pending/target, limits and the autoscaler mode."""
     require(Permission.METRICS_READ)

@@ -63,3 +63,49 @@ def text_field(body: dict, name: str, default: str = "") -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be text", {"field": name})
     return value
+
+
+def input_problem() -> tuple[str, dict] | None:
+    """Return ``(message, details)`` when the request's input cannot safely reach a handler.
+
+    Checked for every ``/api`` request before its handler runs, so every route behaves alike:
+
+    - a JSON body nested so deeply that decoding it exhausts Python's recursion limit (the
+      decoder raises RecursionError, not a ValueError ``get_json(silent=True)`` swallows);
+    - text holding U+0000 in a query parameter or anywhere in a JSON body: PostgreSQL text
+      cannot store, or even be compared with, it, so it would fail in the database with a
+      500. It is refused on SQLite too, so both behave alike.
+    """
+    for name, values in request.args.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            return _NUL, {"parameter": name.replace("\x00", "\\0")}
+    if not request.is_json:
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return "the JSON body is nested too deeply", {"field": "body"}
+    found = _nul_path(body, "")
+    return (_NUL, {"field": found or "body"}) if found is not None else None
+
+
+_NUL = "text must not contain NUL characters"
+
+
+def _nul_path(value, path: str) -> str | None:
+    # A stack, not recursion: a deeply nested body must not exhaust Python's recursion limit.
+    stack = [(path, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return here
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = f"{here}.{key}" if here else key
+                if "\x00" in key:
+                    return child_path.replace("\x00", "\\0")
+                stack.append((child_path, child))
+        elif isinstance(item, list):
+            stack.extend((f"{here}[{i}]", child) for i, child in enumerate(item))
+    return None

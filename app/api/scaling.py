@@ -9,7 +9,8 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from app.access import actor_of, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import csv_list, json_body, number, text_field
 from engine.errors import InvalidInput
 from engine.scaling.decision import Category, Trigger
@@ -40,6 +41,8 @@ def _requests_from(body: dict) -> list[ManualRequest]:
 
 
 @bp.post("/scalability/actions/scale")
+@documented(Permission.SCALE_MANUAL, body=schemas.ScaleBodySchema,
+            responses={201: schemas.DecisionListSchema}, errors=(409,))
 def scale_action():
     """Order a manual scaling action on one or more services; returns the decisions created."""
     require(Permission.SCALE_MANUAL)
@@ -66,6 +69,8 @@ def _one(name: str, allowed: list[str]) -> str | None:
 
 
 @bp.get("/scalability/decisions")
+@documented(Permission.DECISIONS_READ, query=schemas.DecisionsQuerySchema,
+            responses={200: schemas.DecisionListSchema})
 def list_decisions():
     """Decision history, newest first.
 
@@ -90,6 +95,7 @@ def list_decisions():
 
 
 @bp.delete("/scalability/pins/<service>")
+@documented(Permission.SCALE_MANUAL, responses={200: schemas.PinReleaseSchema})
 def release_pin(service: str):
     """Hand a pinned service back to the autoscaler."""
     require(Permission.SCALE_MANUAL)
@@ -113,12 +119,16 @@ def _decide(decision_id: int, approve: bool):
 
 
 @bp.post("/scalability/decisions/<int:decision_id>/approve")
+@documented(Permission.DECISIONS_APPROVE, body=schemas.ReasonBodySchema,
+            responses={200: schemas.DecisionSchema}, errors=(409,))
 def approve_decision(decision_id: int):
     """Approve a decision waiting for approval (large ones need an admin)."""
     return _decide(decision_id, approve=True)
 
 
 @bp.post("/scalability/decisions/<int:decision_id>/reject")
+@documented(Permission.DECISIONS_APPROVE, body=schemas.ReasonBodySchema,
+            responses={200: schemas.DecisionSchema}, errors=(409,))
 def reject_decision(decision_id: int):
     """Reject a decision waiting for approval."""
     return _decide(decision_id, approve=False)

@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.access import actor_of, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import flag, json_body
 from engine.errors import InvalidInput
 from engine.security.permissions import Permission
@@ -58,6 +59,8 @@ def _day_param(name: str, default: datetime) -> datetime:
 
 
 @bp.get("/scalability/weddings")
+@documented(Permission.WEDDINGS_READ, query=schemas.WeddingsQuerySchema,
+            responses={200: schemas.WeddingListSchema})
 def list_weddings():
     """Weddings whose ceremony falls in ``[from, to)`` (default: the next 60 days)."""
     require(Permission.WEDDINGS_READ)
@@ -73,6 +76,8 @@ def list_weddings():
 
 
 @bp.post("/scalability/weddings")
+@documented(Permission.WEDDINGS_WRITE, body=schemas.WeddingBodySchema,
+            responses={201: schemas.WeddingSchema})
 def create_wedding():
     """Add a wedding (local times in the venue's zone)."""
     require(Permission.WEDDINGS_WRITE)
@@ -86,6 +91,8 @@ def create_wedding():
 
 
 @bp.put("/scalability/weddings/<int:wedding_id>")
+@documented(Permission.WEDDINGS_WRITE, body=schemas.WeddingBodySchema,
+            responses={200: schemas.WeddingSchema})
 def update_wedding(wedding_id: int):
     """Replace a wedding's details."""
     require(Permission.WEDDINGS_WRITE)
@@ -99,6 +106,7 @@ def update_wedding(wedding_id: int):
 
 
 @bp.delete("/scalability/weddings/<int:wedding_id>")
+@documented(Permission.WEDDINGS_WRITE, responses={200: schemas.WeddingSchema})
 def cancel_wedding(wedding_id: int):
     """Cancel a wedding (it stays in the history)."""
     require(Permission.WEDDINGS_WRITE)

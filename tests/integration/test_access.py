@@ -59,6 +59,8 @@ ROUTES = {
     "/api/scalability/decisions/<int:decision_id>/approve": OPS,
     "/api/scalability/decisions/<int:decision_id>/reject": OPS,
     "/api/scalability/pins/<service>": OPS,
+    "/api/openapi.json": ALL,
+    "/api/docs": ALL,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).
@@ -104,6 +106,8 @@ API_GETS = {
     "/api/scalability/alerts": ALL,
     "/api/scalability/decisions": ALL,
     "/api/scalability/weddings": COORD_UP,
+    "/api/openapi.json": ALL,
+    "/api/docs": ALL,
 }
 
 API_POSTS = {
@@ -151,7 +155,8 @@ def test_anonymous_page_redirects_to_login(client, path):
 
 
 @pytest.mark.parametrize("path", ["/_dash-layout", "/_dash-dependencies", "/_reload-hash",
-                                  "/api/scalability/status", "/api/audit"])
+                                  "/api/scalability/status", "/api/audit", "/api/openapi.json",
+                                  "/api/docs"])
 def test_anonymous_dash_and_api_get_401(client, path):
     response = client.get(path)
     assert response.status_code == 401

@@ -12,15 +12,18 @@ from engine.detect.notify import LogNotifier, Notifier
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
 from engine.clock import Clock, SystemClock, to_epoch_s
+from engine.security.access_windows import AccessWindows
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
 from engine.security.breakglass import BreakGlass
 from engine.security.passwords import passwords_for
+from engine.security.threat_service import ThreatDetector
 from engine.security.tokens import Tokens
 from engine.wedding_book import WeddingBook
 from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
 from engine.settings import Settings
 from engine.storage.db import Database
+from engine.storage.write_behind import WriteBehind
 
 if TYPE_CHECKING:
     from engine.actuators.base import Actuator
@@ -48,6 +51,9 @@ class Engine:
     breakglass: BreakGlass
     weddings: WeddingBook
     autoscaler: Autoscaler
+    writes: WriteBehind
+    access_windows: AccessWindows
+    threats: ThreatDetector
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -84,15 +90,43 @@ class Engine:
             return [self.executor.submit(session, d, actor) for d in decisions]
 
     def run_autoscaler(self) -> int:
-        """One autoscaling cycle over every service; return how many decisions it recorded."""
+        """One autoscaling cycle over every service; return how many decisions it made."""
         return len(self.autoscaler.run_cycle(self))
 
+    def submit_decisions(self, decisions: list, actor) -> list:
+        """Record and execute ``decisions``; while the database is down, order now, record later.
+
+        Returns the decision rows, or the decisions themselves when their rows are queued.
+        """
+        from engine.scaling.deferred import deferred_unit
+
+        rows = self.writes.write(
+            "decisions", lambda session: [self.executor.submit(session, d, actor) for d in decisions],
+            deferred=lambda: deferred_unit(self.executor, decisions, actor))
+        return decisions if rows is None else rows
+
     def evaluate_alerts(self) -> int:
-        """Turn threshold crossings into alert transitions; return how many were made."""
+        """Turn threshold crossings into alert transitions; return how many were made.
+
+        While the database is down the evaluation is queued with its inputs and time, so the
+        alert lifecycle is replayed in order on recovery (returns 0 then).
+        """
         now = self.clock.now()
-        context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now)
-        with self.db.session() as session:
-            return len(self.alerts.evaluate(session, context, now))
+        context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now,
+                                     data_age_s=self.data_age_s())
+        made = self.writes.write("alerts", lambda session: len(self.alerts.evaluate(session, context, now)))
+        return made or 0
+
+    def detect_threats(self) -> int:
+        """Run the threat rules over the audit log; return how many new security alerts."""
+        if self.writes.status().pending:
+            return 0  # the database is (or was just) down: the log is incomplete until flushed
+        now = self.clock.now()
+        return len(self.writes.write("threats", lambda session: self.threats.run(session, now)) or [])
+
+    def flush_writes(self) -> int:
+        """Replay writes queued during a database outage; return how many were written."""
+        return self.writes.flush()
 
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
@@ -165,6 +199,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
                            step_s=5.0)
     store = _live_store(settings, services)
     alerts = AlertService(audit, notifiers if notifiers is not None else [LogNotifier()])
+    writes = WriteBehind(db, clock, settings.write_queue_max)
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
@@ -172,5 +207,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         tokens=Tokens(audit, clock), services=services, calendar=calendar,
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
-        weddings=WeddingBook(audit), autoscaler=Autoscaler(),
+        weddings=WeddingBook(audit), autoscaler=Autoscaler(), writes=writes,
+        access_windows=AccessWindows(audit), threats=ThreatDetector(alerts, settings.threats),
     )

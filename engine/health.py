@@ -1,8 +1,9 @@
 """Component health: database, scheduler, metric source → healthy / degraded / unhealthy.
 
 Rules (DESIGN.md, "Health"): *degraded* when a component fails but the engine still
-collects and decides (a stale source); *unhealthy* when it cannot (database unreachable,
-no leader for over 60 s, every source stale for over 5 minutes).
+collects and decides (a stale source, the database unreachable for under 5 minutes with
+writes queued); *unhealthy* when it cannot (database unreachable for over 5 minutes or the
+write queue full, no leader for over 60 s, every source stale for over 5 minutes).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from engine.storage.models import JobRun
 from engine.storage.schema import is_current
+from engine.storage.write_behind import OUTAGE_LIMIT_S
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
@@ -55,14 +57,32 @@ def _timed(check):
     return Component(component.name, component.status, component.detail, elapsed, component.data)
 
 
+def _unreachable(engine, exc: Exception) -> Component:
+    """Degraded while writes are queued for under five minutes; unhealthy after, or when full."""
+    engine.writes.note_unreachable()
+    status = engine.writes.status()
+    down_s = (engine.clock.now() - status.unreachable_since).total_seconds()
+    data = {"queued_writes": status.pending, "unreachable_s": round(down_s, 1), "lost_writes": status.lost}
+    detail = f"unreachable for {down_s:.0f} s ({type(exc).__name__}); {status.pending} write(s) queued"
+    if status.full or status.lost:
+        return Component("database", UNHEALTHY, f"{detail}; the write queue is full", data=data)
+    if down_s > OUTAGE_LIMIT_S:
+        return Component("database", UNHEALTHY, f"{detail}; over {OUTAGE_LIMIT_S / 60:.0f} min", data=data)
+    return Component("database", DEGRADED, detail, data=data)
+
+
 def _database(engine) -> Component:
     try:
         engine.db.ping()
         current = is_current(engine.db)
     except Exception as exc:  # unreachable: report, never raise from a health check
-        return Component("database", UNHEALTHY, f"unreachable: {type(exc).__name__}")
+        return _unreachable(engine, exc)
     if not current:
         return Component("database", UNHEALTHY, "schema is not at the newest migration; run `wedscale db upgrade`")
+    pending = engine.writes.status().pending
+    if pending:
+        return Component("database", DEGRADED, f"reachable again; {pending} queued write(s) to flush",
+                         data={"queued_writes": pending})
     return Component("database", HEALTHY, f"{engine.db.dialect} reachable, schema current")
 
 
@@ -74,6 +94,10 @@ def _scheduler(engine, runner) -> Component:
             newest = session.scalar(select(func.max(JobRun.started_at)))
     except Exception:
         newest = None
+    # This process's own runs count too: during a database outage job runs are only queued.
+    own = max(runner.last_runs.values()) if runner is not None and runner.last_runs else None
+    if own is not None and (newest is None or own > newest):
+        newest = own
     data = {"role": role, "last_job_run": newest.isoformat() if newest else None}
     if runner is not None and runner.last_errors:
         data["errors"] = dict(runner.last_errors)

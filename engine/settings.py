@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from engine.security.threats import ThreatThresholds
+
 DEFAULT_VAR_DIR = Path("var")
 SECRET_KEY_FILE = "secret_key"
 # The placeholder a production deployment must replace; `serve` refuses it outside demo mode.
@@ -42,6 +44,13 @@ class Settings:
         How often the leader collects metrics from the sources.
     run_scheduler : bool
         Whether ``create_app`` may start the engine scheduler (when it wins the leader lock).
+    threats : ThreatThresholds
+        Thresholds of the threat-detection rules (``engine/security/threats.py``).
+    threat_interval_s : float
+        How often the leader runs the threat rules over the audit log.
+    write_queue_max : int
+        Writes (decisions, alerts, audit rows) held in memory while the database is
+        unreachable; when full, health is unhealthy and further writes are refused.
     """
 
     database_url: str
@@ -57,6 +66,9 @@ class Settings:
     backfill_days: int = 90
     seed: int = 7
     password_hash_profile: str = "default"
+    threats: ThreatThresholds = field(default_factory=ThreatThresholds)
+    threat_interval_s: float = 30.0
+    write_queue_max: int = 10_000
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":

@@ -25,6 +25,7 @@ from engine.detect.lifecycle import (
     step_alerts,
 )
 from engine.detect.notify import Notification, Notifier
+from engine.detect.staleness import SOURCES_SERVICE, staleness_conditions
 from engine.detect.thresholds import thresholds_for
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.security.audit import SYSTEM, Actor, AuditLog
@@ -42,6 +43,7 @@ class AlertContext:
 
     latest: dict[str, dict[str, tuple[float, float]]]
     wedding_day: bool
+    data_age_s: float | None = None
 
 
 def _open_of(row: AlertRow) -> OpenAlert:
@@ -57,20 +59,21 @@ class AlertService:
         self.notifiers = notifiers
 
     # --- the engine job --------------------------------------------------------------
-    def gather(self, store, services: list[str], weddings, now: datetime) -> AlertContext:
-        """Read the newest value of every metric and whether today is a wedding day."""
+    def gather(self, store, services: list[str], weddings, now: datetime,
+               data_age_s: float | None = None) -> AlertContext:
+        """Read the newest value of every metric, whether today is a wedding day, data age."""
         return AlertContext({s: store.latest(s) for s in services},
-                            is_wedding_day(weddings, now.date()))
+                            is_wedding_day(weddings, now.date()), data_age_s)
 
     def evaluate(self, session: Session, context: AlertContext, now: datetime) -> list[Transition]:
         """Apply the lifecycle to the open alerts; return the transitions made."""
         # Only alerts on watched services: security alerts are not the thresholds' to resolve.
         rows = {r.id: r for r in session.execute(
             select(AlertRow).where(AlertRow.state.in_(OPEN_STATES),
-                                   AlertRow.service.in_(list(context.latest)))).scalars()}
+                                   AlertRow.service.in_([*context.latest, SOURCES_SERVICE]))).scalars()}
         table = thresholds_for(context.wedding_day)
-        transitions = step_alerts([_open_of(r) for r in rows.values()],
-                                  conditions_from(context.latest, table), now,
+        conditions = conditions_from(context.latest, table) + staleness_conditions(context.data_age_s)
+        transitions = step_alerts([_open_of(r) for r in rows.values()], conditions, now,
                                   wedding_day=context.wedding_day)
         notifications = []
         for t in transitions:

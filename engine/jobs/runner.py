@@ -115,10 +115,11 @@ class EngineRunner:
             self.last_errors[job.name] = message
         else:
             self.last_errors.pop(job.name, None)
+        run = dict(job=job.name, started_at=started, finished_at=finished, ok=ok,
+                   worker=self.worker_id, message=message[:500])
         try:
-            with self.engine.db.session() as session:
-                session.add(JobRun(job=job.name, started_at=started, finished_at=finished, ok=ok,
-                                   worker=self.worker_id, message=message[:500]))
+            # Queued like every engine write while the database is down.
+            self.engine.writes.write("job_run", lambda session: session.add(JobRun(**run)))
         except Exception:
             log.exception("could not record the run of %s", job.name)
         return ok
@@ -130,4 +131,6 @@ def default_jobs(engine) -> list[JobSpec]:
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
         JobSpec("autoscale", 15.0, engine.run_autoscaler),
+        JobSpec("detect_threats", engine.settings.threat_interval_s, engine.detect_threats),
+        JobSpec("flush_writes", 5.0, engine.flush_writes),
     ]

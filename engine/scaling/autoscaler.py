@@ -56,7 +56,11 @@ class Autoscaler:
         self._lock = threading.Lock()
 
     def run_cycle(self, engine) -> list:
-        """Run one cycle; return the recorded decision rows (empty when nothing changes)."""
+        """Run one cycle; return the recorded decision rows (empty when nothing changes).
+
+        While the database is unreachable the orders still go out and the decisions (not
+        rows) are returned; their rows are written when it is back (``engine.scaling.deferred``).
+        """
         now = engine.clock.now()
         age = engine.data_age_s()
         if age is None or age > STALE_S:
@@ -76,5 +80,4 @@ class Autoscaler:
                     decisions.append(plan.decision)
         if not decisions:
             return []
-        with engine.db.session() as session:
-            return [engine.executor.submit(session, d, AUTOSCALER) for d in decisions]
+        return engine.submit_decisions(decisions, AUTOSCALER)

@@ -58,6 +58,7 @@ ROUTES = {
     "/api/scalability/decisions": ALL,
     "/api/scalability/decisions/<int:decision_id>/approve": OPS,
     "/api/scalability/decisions/<int:decision_id>/reject": OPS,
+    "/access/breakglass": OPS,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).
@@ -70,6 +71,7 @@ PAGE_ROLES = {
     "/audit": ADMIN,
     "/users": ADMIN,
     "/health": ADMIN,
+    "/security": ADMIN,
 }
 
 # Dash callback (its output ids, sorted) -> roles that may call it.
@@ -90,6 +92,7 @@ CALLBACK_ROLES = {
     ("audit-chain.children",): ADMIN,
     ("health-box.children",): ADMIN,
     ("drill-feedback.children",): ADMIN,
+    ("security-feedback.children", "security-grants-box.children"): ADMIN,
     ("page-content.children",): "router",
 }
 

@@ -61,6 +61,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.access import install_guard
     from app.api import register_api
     from app.auth import install_auth
+    from app.callback_input import install_callback_validation
     from app.emergency import register_emergency
     from app.exposition import register_exposition
     from app.headers import install_security_headers
@@ -107,6 +108,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     register_router(app, pages, engine)
     for module in _page_modules():
         module.register(app, engine)
+    install_callback_validation(app)
     install_security_headers(app)
     return app
 

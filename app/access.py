@@ -75,13 +75,20 @@ def guarded(permission: Permission) -> Callable:
     """Decorate a Dash callback so it runs only for principals holding ``permission``.
 
     The check runs inside the callback's HTTP request, so a refusal is a real 403
-    response, not a 200 carrying an error text.
+    response, not a 200 carrying an error text. A callback that chokes on the type of a
+    value (a forged request sending a list where the component sends a number) answers 400:
+    bad input is the client's error, never a 500.
     """
 
     def wrap(func: Callable) -> Callable:
         def checked(*args, **kwargs):
             require(permission)
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                current_app.logger.warning("callback %s refused malformed input: %s: %s",
+                                           func.__name__, type(exc).__name__, exc)
+                abort(400, description="malformed callback input")
 
         checked.__name__ = func.__name__
         checked.__doc__ = func.__doc__

@@ -61,6 +61,8 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.access import install_guard
     from app.api import register_api
     from app.auth import install_auth
+    from app.callback_input import install_callback_validation
+    from app.emergency import register_emergency
     from app.exposition import register_exposition
     from app.headers import install_security_headers
     from app.limits import install_rate_limits
@@ -80,6 +82,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     # The guard must be registered before Dash adds its own before_request hooks.
     install_guard(server, page_permission(pages))
     register_api(server)
+    register_emergency(server)
     register_ops(server)
     register_exposition(server, engine)
     install_rate_limits(server, settings)
@@ -105,6 +108,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     register_router(app, pages, engine)
     for module in _page_modules():
         module.register(app, engine)
+    install_callback_validation(app)
     install_security_headers(app)
     return app
 

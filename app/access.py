@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import urlparse
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engine.security.audit import Actor
@@ -22,6 +22,10 @@ PUBLIC_PREFIXES = ("/login", "/healthz", "/readyz", "/metrics", "/assets/", "/st
                    "/_favicon.ico", "/favicon.ico")
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/api/")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# Reachable outside a user's access window: signing out, and taking break-glass rights
+# (the emergency override), which then lifts the window for the grant's duration.
+WINDOW_EXEMPT = {("POST", "/api/scalability/breakglass"), ("GET", "/logout"), ("POST", "/logout"),
+                 ("POST", "/access/breakglass")}
 
 
 def is_public(path: str) -> bool:
@@ -37,7 +41,8 @@ def client_ip() -> str:
 def actor_of(principal) -> Actor:
     """Return the audit Actor for a principal in the current request."""
     role = principal.role.value if getattr(principal, "role", None) else ""
-    return Actor(getattr(principal, "username", "anonymous"), role, client_ip())
+    return Actor(getattr(principal, "username", "anonymous"), role, client_ip(),
+                 getattr(principal, "breakglass_grant", None))
 
 
 def audit_denial(permission: Permission | str, target: str) -> None:
@@ -70,13 +75,20 @@ def guarded(permission: Permission) -> Callable:
     """Decorate a Dash callback so it runs only for principals holding ``permission``.
 
     The check runs inside the callback's HTTP request, so a refusal is a real 403
-    response, not a 200 carrying an error text.
+    response, not a 200 carrying an error text. A callback that chokes on the type of a
+    value (a forged request sending a list where the component sends a number) answers 400:
+    bad input is the client's error, never a 500.
     """
 
     def wrap(func: Callable) -> Callable:
         def checked(*args, **kwargs):
             require(permission)
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                current_app.logger.warning("callback %s refused malformed input: %s: %s",
+                                           func.__name__, type(exc).__name__, exc)
+                abort(400, description="malformed callback input")
 
         checked.__name__ = func.__name__
         checked.__doc__ = func.__doc__
@@ -84,6 +96,39 @@ def guarded(permission: Permission) -> Callable:
         return checked
 
     return wrap
+
+
+def refuse_outside_window(path: str):
+    """Return a 403 response when the principal is outside their access window, else None.
+
+    Break-glass holders are not bound by windows (DESIGN: emergency override). The refusal
+    is audited as ``access.outside_window``; API and callback requests get
+    ``{error: "outside_access_window", message}``, pages a page with the same message.
+    """
+    if current_user.breakglass or (request.method, path) in WINDOW_EXEMPT:
+        return None
+    services = current_app.extensions["wedscale"]
+    now = services.clock.now()
+    with services.db.session() as session:
+        verdict = services.access_windows.check(session, current_user.username,
+                                                current_user.role.value, now)
+        if verdict.allowed:
+            return None
+        services.audit.record(session, now=now, actor=actor_of(current_user),
+                              action="access.outside_window", outcome="denied", target=path[:255],
+                              reason=verdict.message, details={"method": request.method})
+    if path.startswith(API_PREFIXES):
+        return json_error(403, "outside_access_window", verdict.message)
+    return render_outside_window(verdict.message), 403
+
+
+def render_outside_window(message: str, error: str = "") -> str:
+    """Return the page shown outside a user's window, with the break-glass form when allowed."""
+    from flask_wtf.csrf import generate_csrf
+
+    return render_template("outside_window.html", title="Outside your access hours", message=message,
+                           error=error, csrf_token=generate_csrf(),
+                           may_breakglass=current_user.can(Permission.BREAKGLASS_TAKE))
 
 
 def _same_origin(origin: str) -> bool:
@@ -106,9 +151,14 @@ def install_guard(server: Flask, page_permission: Callable[[str], Permission | N
         if path.startswith(API_PREFIXES):
             if not current_user.is_authenticated:
                 return json_error(401, "unauthorized", "sign in or send a valid bearer token")
-            return None
+            return refuse_outside_window(path)
         if not current_user.is_authenticated:
+            if path == "/logout":
+                return None
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        refused = refuse_outside_window(path)
+        if refused is not None:
+            return refused
         permission = page_permission(path)
         if permission is None:
             return None  # an unknown page: the router shows "not found"

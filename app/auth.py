@@ -87,8 +87,9 @@ def logout():
     return redirect("/login")
 
 
-def _has_breakglass(db_session, user_id: int) -> bool:
-    return active_grant(db_session, user_id, _services().clock.now()) is not None
+def _breakglass_grant(db_session, user_id: int) -> int | None:
+    grant = active_grant(db_session, user_id, _services().clock.now())
+    return grant.id if grant is not None else None
 
 
 def _load_session_principal(sid: str) -> Principal | None:
@@ -97,8 +98,9 @@ def _load_session_principal(sid: str) -> Principal | None:
         user = services.accounts.load_session(db_session, sid)
         if user is None:
             return None
+        grant = _breakglass_grant(db_session, user.id)
         return Principal(user.id, user.username, Role(user.role), session_id=sid,
-                         breakglass=_has_breakglass(db_session, user.id))
+                         breakglass=grant is not None, breakglass_grant=grant)
 
 
 def _load_token_principal(req) -> Principal | None:
@@ -111,8 +113,9 @@ def _load_token_principal(req) -> Principal | None:
         if found is None:
             return None
         user = found.user
+        grant = _breakglass_grant(db_session, user.id)
         return Principal(user.id, user.username, Role(user.role), token_id=found.token_id,
-                         scopes=found.scopes, breakglass=_has_breakglass(db_session, user.id))
+                         scopes=found.scopes, breakglass=grant is not None, breakglass_grant=grant)
 
 
 def install_auth(server: Flask) -> LoginManager:

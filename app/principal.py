@@ -20,6 +20,7 @@ class Principal:
     token_id: int | None = None
     scopes: frozenset[Permission] = frozenset()
     breakglass: bool = False
+    breakglass_grant: int | None = None
 
     # Flask-Login protocol -------------------------------------------------------------
     is_authenticated = True

@@ -80,6 +80,8 @@ def register_router(app: Dash, pages: list[PageSpec], engine) -> None:
     def route(pathname: str | None):
         if not current_user.is_authenticated:
             abort(401)
+        if not isinstance(pathname, (str, type(None))):
+            return not_found()  # a forged request; the browser always sends a string
         page = by_path.get((pathname or "/").rstrip("/") or "/")
         if page is None:
             return not_found()

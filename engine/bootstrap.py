@@ -18,15 +18,18 @@ from engine.scaling.executor import Executor
 from engine.scaling.inputs import ScalingPolicy
 from engine.scaling.pins import Pins
 from engine.clock import Clock, SystemClock, from_epoch_s, to_epoch_s
+from engine.security.access_windows import AccessWindows
 from engine.security.accounts import Accounts
 from engine.security.audit import AuditLog
 from engine.security.breakglass import BreakGlass
 from engine.security.passwords import passwords_for
+from engine.security.threat_service import ThreatDetector
 from engine.security.tokens import Tokens
 from engine.wedding_book import WeddingBook
 from engine.services import METRIC_IDS, ServiceSpec
 from engine.settings import Settings
 from engine.storage.db import Database
+from engine.storage.write_behind import WriteBehind
 
 if TYPE_CHECKING:
     from engine.actuators.base import Actuator
@@ -60,6 +63,9 @@ class Engine:
     outbox: NotificationOutbox
     rollups: RollupArchive
     pins: Pins
+    writes: WriteBehind
+    access_windows: AccessWindows
+    threats: ThreatDetector
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
     ingested: "IngestTally | None" = None
@@ -156,18 +162,45 @@ class Engine:
             return self.executor.check_orders(session, self.clock.now())
 
     def run_autoscaler(self) -> int:
-        """One autoscaling cycle over every service; return how many decisions it recorded."""
+        """One autoscaling cycle over every service; return how many decisions it made."""
         return len(self.autoscaler.run_cycle(self))
 
+    def submit_decisions(self, decisions: list, actor) -> list:
+        """Record and execute ``decisions``; while the database is down, order now, record later.
+
+        Returns the decision rows, or the decisions themselves when their rows are queued.
+        """
+        from engine.scaling.deferred import deferred_unit
+
+        rows = self.writes.write(
+            "decisions", lambda session: [self.executor.submit(session, d, actor) for d in decisions],
+            deferred=lambda: deferred_unit(self.executor, decisions, actor))
+        return decisions if rows is None else rows
+
     def evaluate_alerts(self) -> int:
-        """Turn threshold crossings and live anomalies into alert transitions; return how many."""
+        """Turn threshold crossings and live anomalies into alert transitions; return how many.
+
+        While the database is down the evaluation is queued with its inputs and time, so the
+        alert lifecycle is replayed in order on recovery (returns 0 then).
+        """
         now = self.clock.now()
         anomalies = self.anomalies.observe(self.store, now)
         context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now,
                                      thresholds_of=self.settings.config.thresholds_of,
-                                     anomalies=tuple(anomalies))
-        with self.db.session() as session:
-            return len(self.alerts.evaluate(session, context, now))
+                                     anomalies=tuple(anomalies), data_age_s=self.data_age_s())
+        made = self.writes.write("alerts", lambda session: len(self.alerts.evaluate(session, context, now)))
+        return made or 0
+
+    def detect_threats(self) -> int:
+        """Run the threat rules over the audit log; return how many new security alerts."""
+        if self.writes.status().pending:
+            return 0  # the database is (or was just) down: the log is incomplete until flushed
+        now = self.clock.now()
+        return len(self.writes.write("threats", lambda session: self.threats.run(session, now)) or [])
+
+    def flush_writes(self) -> int:
+        """Replay writes queued during a database outage; return how many were written."""
+        return self.writes.flush()
 
     def deliver_notifications(self) -> dict[str, int]:
         """Escalate overdue alerts and send the queued notifications that are due."""
@@ -323,6 +356,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
                        max_attempts=settings.order_attempts,
                        verify_margin_s=settings.order_verify_margin_s)
     executor = Executor(actuator, audit, orders, approval_ttl_s=settings.approval_ttl_minutes * 60.0)
+    writes = WriteBehind(db, clock, settings.write_queue_max)
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
@@ -335,4 +369,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         slow_queries=slow_queries, ingested=ingested,
         anomalies=LiveAnomalyMonitor(settings.config.anomaly, names), outbox=outbox,
         rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
+        writes=writes, access_windows=AccessWindows(audit),
+        threats=ThreatDetector(alerts, settings.threats),
     )

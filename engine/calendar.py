@@ -6,10 +6,12 @@ database at most once a minute keeps that off the hot path.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine.clock import Clock
 from engine.storage.db import Database
@@ -17,6 +19,7 @@ from engine.storage.models import WeddingRow
 from engine.weddings import Wedding
 
 REFRESH = timedelta(seconds=60)
+log = logging.getLogger(__name__)
 
 
 def wedding_of(row: WeddingRow) -> Wedding:
@@ -45,12 +48,16 @@ class WeddingCalendar:
         now = self._clock.now()
         with self._lock:
             if self._loaded_at is None or now - self._loaded_at > REFRESH or now < self._loaded_at:
-                with self._db.session() as session:
-                    rows = session.execute(
-                        select(WeddingRow).where(WeddingRow.cancelled.is_(False))
-                        .order_by(WeddingRow.ceremony_start)
-                    ).scalars()
-                    self._cache = [wedding_of(r) for r in rows]
+                try:
+                    with self._db.session() as session:
+                        rows = session.execute(
+                            select(WeddingRow).where(WeddingRow.cancelled.is_(False))
+                            .order_by(WeddingRow.ceremony_start)
+                        ).scalars()
+                        self._cache = [wedding_of(r) for r in rows]
+                except (OperationalError, InterfaceError):
+                    # Database down: keep deciding on the calendar we last read (or none).
+                    log.warning("wedding calendar not refreshed: database unreachable")
                 self._loaded_at = now
             return list(self._cache)
 

@@ -5,9 +5,9 @@ last run and lag), source (freshness), actuator (reachable, dry-run), backups (a
 newest verified backup), Redis when configured.
 
 Rules (DESIGN.md, "Health"): *degraded* when a component fails but the engine still collects
-and decides (database unreachable for under 5 min, a source stale, actuator unreachable, a
+and decides (database unreachable for under 5 min with writes queued, a source stale, actuator unreachable, a
 job overdue, backup overdue); *unhealthy* when it cannot (database unreachable for over
-5 min, no job run for over 60 s, every source stale for over 5 min). The overall state is the
+5 min or the write queue full, no job run for over 60 s, every source stale for over 5 min). The overall state is the
 worst component's. Check functions never raise: a failing check is a finding.
 """
 
@@ -23,13 +23,13 @@ from sqlalchemy import func, select
 from engine.backup_age import newest_verified_backup_age_s
 from engine.storage.models import JobRun
 from engine.storage.schema import is_current
+from engine.storage.write_behind import OUTAGE_LIMIT_S
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
 NO_LEADER_S = 60.0
 SOURCE_STALE_S = 30.0
 SOURCE_DEAD_S = 300.0
-DB_DOWN_UNHEALTHY_S = 300.0
 # A job is overdue when its last run is older than this many intervals (and at least 30 s):
 # one missed tick is noise, three are a stuck job.
 JOB_OVERDUE_INTERVALS = 3
@@ -81,21 +81,34 @@ def _pool_use(db) -> dict:
     return out
 
 
+def _unreachable(engine, exc: Exception) -> Component:
+    """Degraded while writes are queued for under five minutes; unhealthy after, or when full."""
+    engine.writes.note_unreachable()
+    status = engine.writes.status()
+    down_s = (engine.clock.now() - status.unreachable_since).total_seconds()
+    data = {"queued_writes": status.pending, "unreachable_s": round(down_s, 1), "lost_writes": status.lost}
+    detail = f"unreachable for {down_s:.0f} s ({type(exc).__name__}); {status.pending} write(s) queued"
+    if status.full or status.lost:
+        return Component("database", UNHEALTHY, f"{detail}; the write queue is full", data=data)
+    if down_s > OUTAGE_LIMIT_S:
+        return Component("database", UNHEALTHY, f"{detail}; over {OUTAGE_LIMIT_S / 60:.0f} min", data=data)
+    return Component("database", DEGRADED, detail, data=data)
+
+
 def _database(engine, now: datetime) -> Component:
     try:
         engine.db.ping()
         current = is_current(engine.db)
     except Exception as exc:  # unreachable: report, never raise from a health check
-        since = engine.state.setdefault("db_unreachable_since", now)
-        down_s = (now - since).total_seconds()
-        status = UNHEALTHY if down_s > DB_DOWN_UNHEALTHY_S else DEGRADED
-        return Component("database", status, f"unreachable for {down_s:.0f} s: {type(exc).__name__}",
-                         data={"down_s": round(down_s, 1)})
-    engine.state.pop("db_unreachable_since", None)
+        return _unreachable(engine, exc)
     data = _pool_use(engine.db)
     if not current:
         return Component("database", UNHEALTHY, "schema is not at the newest migration; run `wedscale db upgrade`",
                          data=data)
+    pending = engine.writes.status().pending
+    if pending:
+        return Component("database", DEGRADED, f"reachable again; {pending} queued write(s) to flush",
+                         data={**data, "queued_writes": pending})
     return Component("database", HEALTHY, f"{engine.db.dialect} reachable, schema current", data=data)
 
 
@@ -136,6 +149,10 @@ def _scheduler(engine, runner, now: datetime) -> Component:
         last_runs = {}
     jobs = job_lags(last_runs, _job_intervals(engine, runner), now)
     newest = max(last_runs.values(), default=None)
+    # This process's own runs count too: during a database outage job runs are not recorded.
+    own = max(runner.last_runs.values()) if runner is not None and runner.last_runs else None
+    if own is not None and (newest is None or own > newest):
+        newest = own
     data = {"role": role, "last_job_run": newest.isoformat() if newest else None, "jobs": jobs}
     if runner is not None and runner.last_errors:
         data["errors"] = dict(runner.last_errors)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine.config_model import FileConfig
+from engine.security.threats import ThreatThresholds
 
 DEFAULT_VAR_DIR = Path("var")
 SECRET_KEY_FILE = "secret_key"
@@ -75,6 +76,13 @@ class Settings:
         order may take to be ready before it is rolled back (120).
     daily_budget : float or None
         Cost budget per day (× 2.5 on a wedding day); over it, scale-ups wait for an admin.
+    threats : ThreatThresholds
+        Thresholds of the threat-detection rules (``engine/security/threats.py``).
+    threat_interval_s : float
+        How often the leader runs the threat rules over the audit log.
+    write_queue_max : int
+        Writes (decisions, alerts, audit rows) held in memory while the database is
+        unreachable; when full, health is unhealthy and further writes are refused.
     """
 
     database_url: str
@@ -99,6 +107,9 @@ class Settings:
     order_attempts: int = 3
     order_verify_margin_s: float = 120.0
     daily_budget: float | None = None
+    threats: ThreatThresholds = field(default_factory=ThreatThresholds)
+    threat_interval_s: float = 30.0
+    write_queue_max: int = 10_000
     extra: dict = field(default_factory=dict)
     actuator_kind: str = "simulated"
     kubernetes_namespace: str = "default"

@@ -109,6 +109,63 @@ def users_disable(name: str) -> None:
     click.echo(f"{name} disabled")
 
 
+def _window_subject(name: str | None, role: str | None) -> tuple[str, str]:
+    if bool(name) == bool(role):
+        raise click.ClickException("give either a user NAME or --role ROLE")
+    return ("role", role) if role else ("user", name)
+
+
+@users_group.command("set-window")
+@click.argument("name", required=False)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None,
+              help="Restrict a role instead of one user.")
+@click.option("--days", required=True, help="Weekdays, e.g. Mon-Sat or Mon,Wed,Fri.")
+@click.option("--start", required=True, help="Local start time HH:MM.")
+@click.option("--end", required=True, help="Local end time HH:MM (before start: runs past midnight).")
+@click.option("--tz", "timezone", default="UTC", show_default=True, help="IANA time zone.")
+def users_set_window(name: str | None, role: str | None, days: str, start: str, end: str,
+                     timezone: str) -> None:
+    """Limit a user (or a role) to a time window; outside it every request is refused."""
+    from engine.security.time_windows import describe, make_window
+
+    kind, subject = _window_subject(name, role)
+    engine = cli_engine()
+    try:
+        window = make_window(days, start, end, timezone)
+        with engine.db.session() as session:
+            if kind == "user":
+                engine.accounts.get(session, subject)
+            engine.access_windows.set_windows(session, kind, subject, [window], CLI_ACTOR,
+                                              engine.clock.now())
+    except (WedscaleError, ValueError) as exc:
+        raise _fail(exc) from exc
+    click.echo(f"{kind} {subject} may act {describe(window)}")
+
+
+@users_group.command("clear-window")
+@click.argument("name", required=False)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+def users_clear_window(name: str | None, role: str | None) -> None:
+    """Remove a user's (or a role's) time restriction."""
+    kind, subject = _window_subject(name, role)
+    engine = cli_engine()
+    with engine.db.session() as session:
+        n = engine.access_windows.clear(session, kind, subject, CLI_ACTOR, engine.clock.now())
+    click.echo(f"{kind} {subject}: {n} window(s) removed")
+
+
+@users_group.command("windows")
+def users_windows() -> None:
+    """List the time restrictions."""
+    from engine.security.access_windows import window_of
+    from engine.security.time_windows import describe
+
+    engine = cli_engine()
+    with engine.db.session() as session:
+        for row in engine.access_windows.list_all(session):
+            click.echo(f"{row.subject_kind}\t{row.subject}\t{describe(window_of(row))}")
+
+
 @click.group("tokens")
 def tokens_group() -> None:
     """API bearer tokens."""

@@ -14,6 +14,7 @@ from app.access import guarded
 from app.figures import LIVE_TRACES, extend_payload, live_figure
 from app.pages.base import PageSpec
 from engine.clock import to_epoch_s
+from engine.scaling.autoscaler import STALE_S
 from engine.security.permissions import Permission
 
 SERVICE = "live-service"
@@ -35,6 +36,11 @@ def _newest(series) -> float | None:
 
 
 def _status(engine, newest: float | None):
+    age = engine.data_age_s()
+    if age is not None and age > STALE_S:
+        return dbc.Alert(f"Stale: the newest sample is {age:.0f} s old; the metric source is not "
+                         "answering and automatic scaling waits for fresh data.",
+                         color="warning", className="py-2 mb-0", id="live-stale")
     if newest is None:
         return dbc.Alert("No data yet: waiting for the first samples from the metric source.",
                          color="secondary", className="py-2", id="live-empty")
@@ -87,8 +93,8 @@ def register(app: Dash, engine) -> None:
         series = _series(engine, cursor["service"], after + 1e-6)
         newest = _newest(series)
         payload = extend_payload(series, MAX_POINTS)
-        if payload is None:
-            return no_update, no_update, no_update
+        if payload is None:  # nothing new: still say so when the source has gone quiet
+            return no_update, no_update, _status(engine, after)
         return payload, {"service": cursor["service"], "ts": newest}, _status(engine, newest)
 
 

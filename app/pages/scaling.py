@@ -73,7 +73,8 @@ def _instances(engine) -> dbc.Table:
 
 def _history(engine, service=None, trigger=None, category=None):
     def chosen(value):
-        return None if value in (None, "", ANY) else value
+        # a forged callback may send anything: only a plain string is a filter
+        return value if isinstance(value, str) and value not in ("", ANY) else None
 
     with engine.db.session() as session:
         rows = engine.executor.history(session, service=chosen(service), trigger=chosen(trigger),

@@ -28,6 +28,7 @@ from engine.detect.lifecycle import (
 )
 from engine.detect.live_anomaly import ANOMALY_PREFIX
 from engine.detect.notify import Notification, Notifier
+from engine.detect.staleness import SOURCES_SERVICE, staleness_conditions
 from engine.detect.thresholds import Threshold, thresholds_for
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.security.audit import SYSTEM, Actor, AuditLog
@@ -51,6 +52,7 @@ class AlertContext:
     wedding_day: bool
     tables: Mapping[str, Mapping[str, Threshold]] = field(default_factory=dict)
     anomalies: tuple[Condition, ...] = ()
+    data_age_s: float | None = None
 
     def conditions(self) -> list[Condition]:
         """Return every condition now: threshold crossings per service, then anomalies."""
@@ -58,7 +60,7 @@ class AlertContext:
         for service, metrics in self.latest.items():
             table = self.tables.get(service) or thresholds_for(self.wedding_day)
             found += conditions_from({service: metrics}, table)
-        return found + list(self.anomalies)
+        return found + list(self.anomalies) + staleness_conditions(self.data_age_s)
 
 
 def _open_of(row: AlertRow) -> OpenAlert:
@@ -77,12 +79,15 @@ class AlertService:
     # --- the engine job --------------------------------------------------------------
     def gather(self, store, services: list[str], weddings, now: datetime, *,
                thresholds_of: Callable[[str, bool], Mapping[str, Threshold]] | None = None,
-               anomalies: tuple[Condition, ...] = ()) -> AlertContext:
+               anomalies: tuple[Condition, ...] = (),
+               data_age_s: float | None = None) -> AlertContext:
         """Read the newest value of every metric, whether today is a wedding day, and the
-        thresholds per service (``thresholds_of(service, wedding_day)``; defaults when None)."""
+        thresholds per service (``thresholds_of(service, wedding_day)``; defaults when None), and
+        how old the newest sample is (``data_age_s``: a stale source is an alert of its own)."""
         wedding_day = is_wedding_day(weddings, now.date())
         tables = {s: thresholds_of(s, wedding_day) for s in services} if thresholds_of else {}
-        return AlertContext({s: store.latest(s) for s in services}, wedding_day, tables, tuple(anomalies))
+        return AlertContext({s: store.latest(s) for s in services}, wedding_day, tables, tuple(anomalies),
+                            data_age_s)
 
     def _notify(self, session: Session, notifications: list[Notification], now: datetime) -> None:
         for notifier in self.notifiers:
@@ -95,7 +100,7 @@ class AlertService:
         # Only alerts on watched services: security alerts are not the thresholds' to resolve.
         rows = {r.id: r for r in session.execute(
             select(AlertRow).where(AlertRow.state.in_(OPEN_STATES),
-                                   AlertRow.service.in_(list(context.latest)))).scalars()}
+                                   AlertRow.service.in_([*context.latest, SOURCES_SERVICE]))).scalars()}
         transitions = step_alerts([_open_of(r) for r in rows.values()], context.conditions(), now,
                                   wedding_day=context.wedding_day)
         notifications = []

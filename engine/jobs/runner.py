@@ -155,8 +155,24 @@ class EngineRunner:
             self.last_errors[job.name] = message
         else:
             self.last_errors.pop(job.name, None)
-        self._finish(run_id, finished, ok, message)
+        if run_id is None:
+            self._queue_run(job, started, finished, ok, message)
+        else:
+            self._finish(run_id, finished, ok, message)
         return ok
+
+    def _queue_run(self, job: JobSpec, started: datetime, finished: datetime, ok: bool, message: str) -> None:
+        """Record a run whose start could not be written (database down) through the engine's
+        write-behind queue, so the ledger has no hole once the database is back."""
+        run = dict(job=job.name, started_at=started, finished_at=finished, ok=ok, worker=self.worker_id,
+                   message=message[:500], slot=slot_of(started, job.interval_s))
+        writes = getattr(self.engine, "writes", None)
+        if writes is None:
+            return
+        try:
+            writes.write("job_run", lambda session: session.add(JobRun(**run)))
+        except Exception:
+            log.exception("could not queue the run of %s", job.name)
 
     def _claim(self, job: JobSpec, started: datetime) -> int | None | bool:
         """Insert the run's ledger row; return its id, False when the slot is taken, None
@@ -172,8 +188,9 @@ class EngineRunner:
         except IntegrityError:
             log.info("job %s: slot already ran (handover); skipped", job.name)
             return False
-        except Exception:
-            log.exception("could not record the start of %s", job.name)
+        except Exception as exc:
+            # expected during a database outage: the run is queued instead (``_queue_run``)
+            log.warning("could not record the start of %s: %s", job.name, type(exc).__name__)
             return None
 
     def _finish(self, run_id: int | None, finished: datetime, ok: bool, message: str) -> None:
@@ -193,10 +210,12 @@ def default_jobs(engine) -> list[JobSpec]:
                  "autoscale": 15.0, "check_health": 30.0, "deliver_notifications": 5.0,
                  "flush_rollups": engine.settings.config.rollups.flush_interval_s,
                  # level-triggered: also reconciles orders a killed leader left behind
-                 "check_orders": 10.0,
+                 "check_orders": 10.0, "detect_threats": engine.settings.threat_interval_s,
+                 "flush_writes": 5.0,
                  **engine.settings.job_intervals_s}
     calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
              "autoscale": engine.run_autoscaler, "check_health": engine.record_health,
              "deliver_notifications": engine.deliver_notifications,
-             "flush_rollups": engine.flush_rollups, "check_orders": engine.check_orders}
+             "flush_rollups": engine.flush_rollups, "check_orders": engine.check_orders,
+             "detect_threats": engine.detect_threats, "flush_writes": engine.flush_writes}
     return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

@@ -22,6 +22,8 @@ from typing import Callable
 
 import numpy as np
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from engine.clock import to_epoch_s
 from engine.scaling.budget import spent_today
 from engine.scaling.decision import Category
@@ -93,7 +95,11 @@ class Autoscaler:
         self._lock = threading.Lock()
 
     def run_cycle(self, engine) -> list:
-        """Run one cycle; return the recorded decision rows (empty when nothing changes)."""
+        """Run one cycle; return the recorded decision rows (empty when nothing changes).
+
+        While the database is unreachable the orders still go out and the decisions (not
+        rows) are returned; their rows are written when it is back (``engine.scaling.deferred``).
+        """
         now = engine.clock.now()
         age = engine.data_age_s()
         if age is None or age > STALE_S:
@@ -111,8 +117,7 @@ class Autoscaler:
                     decisions.append(plan.decision)
         if not decisions:
             return []
-        with engine.db.session() as session:
-            return [engine.executor.submit(session, d, AUTOSCALER) for d in decisions]
+        return engine.submit_decisions(decisions, AUTOSCALER)
 
     def preview(self, engine) -> dict[str, ScalePlan]:
         """Return what the next cycle would recommend per service, changing nothing."""
@@ -123,10 +128,16 @@ class Autoscaler:
     def gather(self, engine, now: datetime) -> CycleContext:
         """Read sizes, calendar, today's spend, pins and waiting approvals."""
         sizes = {s.name: engine.actuator.sizes(s.name, now) for s in engine.services}
-        with engine.db.session() as session:
-            changes = engine.executor.changes_since(session, now - timedelta(days=1))
-            pinned = engine.pins.active(session, now)
-            waiting = frozenset(engine.executor.waiting_services(session))
+        try:
+            with engine.db.session() as session:
+                changes = engine.executor.changes_since(session, now - timedelta(days=1))
+                pinned = engine.pins.active(session, now)
+                waiting = frozenset(engine.executor.waiting_services(session))
+            self._last_db_view = (changes, pinned, waiting)
+        except SQLAlchemyError:
+            # The database is down: keep deciding from the last spend, pins and approvals we
+            # read (DESIGN: the engine keeps scaling through an outage; writes are queued).
+            changes, pinned, waiting = getattr(self, "_last_db_view", ({}, {}, frozenset()))
         spent = spent_today(changes, {n: r + p for n, (r, p) in sizes.items()},
                             {s.name: s.cost_per_hour for s in engine.services}, now)
         return CycleContext(now, engine.calendar.all(), sizes, spent, pinned, waiting)

@@ -28,11 +28,16 @@ SYSTEM_ACTOR = "system"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something: user name, role value and source address ("" for the engine)."""
+    """Who did something: user name, role value and source address ("" for the engine).
+
+    ``breakglass_grant`` is the id of the break-glass grant the person holds while acting,
+    if any: every row they write then carries it, so emergency actions are tagged.
+    """
 
     name: str
     role: str
     source_ip: str = ""
+    breakglass_grant: int | None = None
 
 
 SYSTEM = Actor(SYSTEM_ACTOR, "system")
@@ -91,9 +96,12 @@ class AuditLog:
             raise RuntimeError("audit checkpoint row is missing; run `wedscale audit verify`")
         checkpoint = session.get(AuditCheckpoint, 1, populate_existing=True)
         next_id = (session.scalar(select(func.max(AuditEntry.id))) or 0) + 1
+        details = dict(details or {})
+        if actor.breakglass_grant is not None:
+            details["breakglass_grant"] = actor.breakglass_grant
         record = AuditRecord(
             next_id, now, actor.name, actor.role, action, target[:255], reason,
-            outcome, actor.source_ip or "", json.dumps(details or {}, sort_keys=True, default=str),
+            outcome, actor.source_ip or "", json.dumps(details, sort_keys=True, default=str),
         )
         digest = chain_hash(self._key, checkpoint.last_hash, record)
         row = AuditEntry(

@@ -67,3 +67,13 @@ class BreakGlass:
         self.audit.record(session, now=now, actor=actor, action="breakglass.revoke", outcome="ok",
                           target=f"grant:{grant_id}", details={"grant": grant_id})
         return grant
+
+
+def active_grants(session: Session, now: datetime) -> list[tuple[BreakGlassGrant, str]]:
+    """Return every grant in force at ``now`` with its holder's user name, newest first."""
+    rows = session.execute(
+        select(BreakGlassGrant, User.username).join(User, User.id == BreakGlassGrant.user_id)
+        .where(BreakGlassGrant.revoked_at.is_(None), BreakGlassGrant.started_at <= now,
+               BreakGlassGrant.expires_at > now)
+        .order_by(BreakGlassGrant.id.desc())).all()
+    return [(grant, name) for grant, name in rows]

@@ -317,3 +317,20 @@ class ScalePinRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AccessWindowRow(Base):
+    """A time window in which a role or a user may use the console (time-restricted access)."""
+
+    __tablename__ = "access_windows"
+    __table_args__ = (Index("ix_access_windows_subject", "subject_kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(8))   # "role" or "user"
+    subject: Mapped[str] = mapped_column(String(64))       # a Role value or a user name
+    days: Mapped[str] = mapped_column(String(16))          # weekday numbers, "0,1,2,3,4,5"
+    start_time: Mapped[str] = mapped_column(String(5))     # local "HH:MM"
+    end_time: Mapped[str] = mapped_column(String(5))       # local "HH:MM" ("24:00" = midnight)
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -61,6 +61,7 @@ ROUTES = {
     "/api/scalability/pins/<service>": OPS,
     "/api/openapi.json": ALL,
     "/api/docs": ALL,
+    "/access/breakglass": OPS,
 }
 
 # Console page path -> roles that may open it (DESIGN.md matrix).
@@ -73,6 +74,7 @@ PAGE_ROLES = {
     "/audit": ADMIN,
     "/users": ADMIN,
     "/health": ADMIN,
+    "/security": ADMIN,
 }
 
 # Dash callback (its output ids, sorted) -> roles that may call it.
@@ -95,6 +97,7 @@ CALLBACK_ROLES = {
     ("audit-chain.children",): ADMIN,
     ("health-box.children",): ADMIN,
     ("drill-feedback.children",): ADMIN,
+    ("security-feedback.children", "security-grants-box.children"): ADMIN,
     ("page-content.children",): "router",
 }
 

@@ -45,3 +45,18 @@ def test_admin_revokes_a_grant(login_as, app, engine):
 def test_coordinators_cannot_take_rights(login_as):
     client = login_as(Role.WEDDING_COORDINATOR)
     assert client.post("/api/scalability/breakglass", json={"minutes": 5, "reason": "x"}).status_code == 403
+
+
+def test_every_action_under_break_glass_is_tagged_with_the_grant(login_as, engine):
+    import json
+
+    client = login_as(Role.SCALABILITY_OPERATOR)
+    assert client.post(SCALE, json={"action": "scale_up", "services": ["api"], "reason": "before",
+                                    "urgency": "low"}).status_code == 201
+    grant = client.post("/api/scalability/breakglass", json={"minutes": 10, "reason": "outage"}).get_json()
+    assert client.post(SCALE, json=EMERGENCY).status_code == 201
+    with engine.db.session() as session:
+        rows = session.query(AuditEntry).filter(AuditEntry.actor == "operator",
+                                                AuditEntry.action.like("scale.%")).order_by(AuditEntry.id).all()
+    tags = [json.loads(r.details).get("breakglass_grant") for r in rows]
+    assert tags == [None, grant["id"]]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Sequence
 
+from engine.backup.files import resolve_backup_dir
+from engine.backup.service import BackupService
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
 from engine.detect.notify import LogNotifier, Notifier
@@ -48,6 +50,7 @@ class Engine:
     breakglass: BreakGlass
     weddings: WeddingBook
     autoscaler: Autoscaler
+    backups: BackupService
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -93,6 +96,11 @@ class Engine:
         context = self.alerts.gather(self.store, self.service_names(), self.calendar.all(), now)
         with self.db.session() as session:
             return len(self.alerts.evaluate(session, context, now))
+
+    def run_backups(self) -> int | None:
+        """Take the backup that is due (before a wedding window, or hourly), verify it, prune."""
+        windows = [w.window_start for w in self.calendar.all()]   # gather
+        return self.backups.run_due(windows)                      # decide and act
 
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
@@ -173,4 +181,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), autoscaler=Autoscaler(),
+        backups=BackupService(db, audit, clock, resolve_backup_dir(settings),
+                              interval_s=settings.backup_interval_s),
     )

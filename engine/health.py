@@ -1,8 +1,8 @@
-"""Component health: database, scheduler, metric source → healthy / degraded / unhealthy.
+"""Component health: database, scheduler, metric source, backups → healthy / degraded / unhealthy.
 
 Rules (DESIGN.md, "Health"): *degraded* when a component fails but the engine still
-collects and decides (a stale source); *unhealthy* when it cannot (database unreachable,
-no leader for over 60 s, every source stale for over 5 minutes).
+collects and decides (a stale source, an overdue backup); *unhealthy* when it cannot
+(database unreachable, no leader for over 60 s, every source stale for over 5 minutes).
 """
 
 from __future__ import annotations
@@ -100,9 +100,42 @@ def _source(engine) -> Component:
     return Component("source", UNHEALTHY, f"{name}: stale for over {SOURCE_DEAD_S / 60:.0f} min", data=data)
 
 
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _backups(engine) -> Component:
+    """Degraded when the newest verified backup is overdue or the newest check failed.
+
+    With no verified backup yet, a process that started less than the overdue limit ago
+    (or has no engine start recorded) is still healthy: the first one is not due yet.
+    """
+    try:
+        status = engine.backups.status()
+    except Exception as exc:  # the manifest table may be missing before `db upgrade`
+        return Component("backups", DEGRADED, f"cannot read the backup manifest: {type(exc).__name__}")
+    overdue_s = engine.settings.backup_overdue_s
+    data = {"rpo_s": None if status.rpo_s is None else round(status.rpo_s, 1),
+            "rto_s": status.rto_s, "count": status.count}
+    if status.failed is not None:
+        return Component("backups", DEGRADED, f"backup {status.failed.id} failed verification: "
+                         f"{status.failed.verify_detail}", data=data)
+    if status.rpo_s is None:
+        started = engine.state.get("started_at")
+        if started is not None and (engine.clock.now() - started).total_seconds() > overdue_s:
+            return Component("backups", DEGRADED, f"no verified backup {_hours(overdue_s)} after start",
+                             data=data)
+        return Component("backups", HEALTHY, "no verified backup yet; the first is not due", data=data)
+    if status.rpo_s > overdue_s:
+        return Component("backups", DEGRADED, f"overdue: the newest verified backup is "
+                         f"{_hours(status.rpo_s)} old (limit {_hours(overdue_s)})", data=data)
+    return Component("backups", HEALTHY, f"newest verified backup {_hours(status.rpo_s)} old; "
+                     f"restore took {status.rto_s or 0:.1f} s", data=data)
+
+
 def check_health(engine, runner=None) -> HealthReport:
     """Check every component and return the report; never raises."""
     components = [_timed(lambda: _database(engine)), _timed(lambda: _scheduler(engine, runner)),
-                  _timed(lambda: _source(engine))]
+                  _timed(lambda: _source(engine)), _timed(lambda: _backups(engine))]
     worst = max((c.status for c in components), key=_RANK.__getitem__)
     return HealthReport(worst, components)

@@ -42,6 +42,16 @@ class Settings:
         How often the leader collects metrics from the sources.
     run_scheduler : bool
         Whether ``create_app`` may start the engine scheduler (when it wins the leader lock).
+    session_cookie_secure : bool
+        Send the session cookie over HTTPS only (``WEDSCALE_SESSION_COOKIE_SECURE``; on by
+        default outside demo mode).
+    backup_dir : Path or None
+        Where backup files go (``WEDSCALE_BACKUP_DIR``); None = the default of
+        ``engine.backup.files.resolve_backup_dir``.
+    backup_interval_s : float
+        A scheduled backup is due when the newest backup is older than this (default 1 h).
+    backup_overdue_s : float
+        The ``backups`` health component degrades when the newest verified backup is older.
     """
 
     database_url: str
@@ -57,6 +67,10 @@ class Settings:
     backfill_days: int = 90
     seed: int = 7
     password_hash_profile: str = "default"
+    session_cookie_secure: bool = False
+    backup_dir: Path | None = None
+    backup_interval_s: float = 3600.0
+    backup_overdue_s: float = 7200.0
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":
@@ -87,6 +101,12 @@ def read_or_create_demo_secret(var_dir: Path) -> str:
     return key
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> Settings:
     """Build Settings from ``env`` (default ``os.environ``).
 
@@ -112,4 +132,7 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         session_idle_minutes=int(env.get("WEDSCALE_SESSION_IDLE_MINUTES", "30")),
         metrics_token=env.get("WEDSCALE_METRICS_TOKEN") or None,
         var_dir=var_dir,
+        # HTTPS-only cookies unless demo mode (served on plain http://127.0.0.1) or told otherwise.
+        session_cookie_secure=_flag(env.get("WEDSCALE_SESSION_COOKIE_SECURE"), not demo),
+        backup_dir=Path(env["WEDSCALE_BACKUP_DIR"]) if env.get("WEDSCALE_BACKUP_DIR") else None,
     )

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ELECTION_RETRY_S = 2.0
 HEARTBEAT_S = 1.0
+BACKUP_CHECK_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -130,4 +131,7 @@ def default_jobs(engine) -> list[JobSpec]:
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
         JobSpec("autoscale", 15.0, engine.run_autoscaler),
+        # Checks every 5 min whether a backup is due (hourly, or a wedding window within the
+        # hour without a pre-wedding backup); the backup itself is taken at most hourly.
+        JobSpec("backups", BACKUP_CHECK_S, engine.run_backups),
     ]

@@ -20,7 +20,7 @@ class HeldLock:
 def test_healthz_reports_components(client, engine):
     response = client.get("/healthz")
     body = response.get_json()
-    assert set(body["components"]) == {"database", "scheduler", "source"}
+    assert set(body["components"]) == {"database", "scheduler", "source", "backups"}
     assert body["components"]["database"]["status"] == "healthy"
     # Nothing has run yet and the process did not start an engine: no leader -> unhealthy.
     assert body["status"] == "unhealthy" and response.status_code == 503

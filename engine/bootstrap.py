@@ -102,6 +102,13 @@ class Engine:
         windows = [w.window_start for w in self.calendar.all()]   # gather
         return self.backups.run_due(windows)                      # decide and act
 
+    def restore_backup(self, backup_id: int, actor):
+        """Replace the database with a backup (see ``BackupService.restore``); forget caches of
+        the replaced data."""
+        result = self.backups.restore(backup_id, actor)
+        self.calendar.invalidate()
+        return result
+
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start)."""
         backfill = getattr(self.source, "backfill", None)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from app.cli.common import CLI_ACTOR, cli_engine
+from engine.backup.verification import seconds_text
 from engine.errors import WedscaleError
 
 
@@ -46,7 +47,7 @@ def backup_create() -> None:
     except (BackupFailed, WedscaleError) as exc:
         raise _fail(exc) from exc
     click.echo(f"backup {row.id} written: {row.path} ({_size(row.size_bytes)}, sha256 {row.sha256[:16]}…, "
-               f"{row.dump_s:.2f} s)")
+               f"{seconds_text(row.dump_s)})")
 
 
 @backup_group.command("list")
@@ -66,11 +67,11 @@ def backup_list(as_json: bool) -> None:
             "rpo_s": status.rpo_s, "rto_s": status.rto_s}))
         return
     for r in rows:
-        restore = f"restore {r.restore_s:.2f} s" if r.restore_s is not None else ""
+        restore = f"restore {seconds_text(r.restore_s)}" if r.restore_s is not None else ""
         click.echo(f"{r.id}\t{r.created_at:%Y-%m-%d %H:%M:%S}Z\t{r.kind}\t{_size(r.size_bytes)}\t"
                    f"{_state(r)}\t{restore}\t{Path(r.path).name}")
     rpo = f"{status.rpo_s / 60:.0f} min" if status.rpo_s is not None else "none (no verified backup)"
-    rto = f"{status.rto_s:.2f} s" if status.rto_s is not None else "not measured"
+    rto = seconds_text(status.rto_s) if status.rto_s is not None else "not measured"
     click.echo(f"{len(rows)} backup(s), {_size(status.total_bytes)}; RPO {rpo}; RTO {rto}")
 
 
@@ -109,10 +110,10 @@ def backup_restore(backup_id: int, yes: bool) -> None:
                                    "add --yes to confirm (a pre-restore backup is taken first)")
     engine = cli_engine()
     try:
-        result = engine.backups.restore(backup_id, CLI_ACTOR)
+        result = engine.restore_backup(backup_id, CLI_ACTOR)
     except (BackupFailed, WedscaleError) as exc:
         raise _fail(exc) from exc
-    click.echo(f"restored backup {backup_id} in {result.restore_s:.2f} s; pre-restore backup "
+    click.echo(f"restored backup {backup_id} in {seconds_text(result.restore_s)}; pre-restore backup "
                f"{result.pre_restore_id}; audit row {result.audit_row_id} records it")
     if not is_current(engine.db):
         click.echo("the restored schema is older than this version: run `wedscale db upgrade`")

@@ -22,7 +22,7 @@ from engine.backup.files import backup_file_name, sha256_of
 from engine.backup.sidecar import read_sidecars, sidecar_path, write_sidecar
 from engine.backup.retention import RetainedBackup, RetentionPolicy, select_expired
 from engine.backup.schedule import KINDS, PRE_RESTORE, PRE_WEDDING, due_backup_kind, recovery_point_s
-from engine.backup.verification import file_problem, restore_check
+from engine.backup.verification import file_problem, restore_check, seconds_text
 from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.security.audit import SYSTEM, Actor, AuditLog
@@ -192,8 +192,9 @@ class BackupService:
             except BackupFailed as exc:
                 problem = str(exc)
         ok = problem is None
-        detail = (f"restored in {restore_s:.2f} s; {sum(json.loads(row.row_counts).values())} rows in "
-                  f"{len(json.loads(row.row_counts))} tables match; audit chain verifies") if ok else problem
+        counts = json.loads(row.row_counts or "{}")
+        detail = (f"restored in {seconds_text(restore_s)}; {sum(counts.values())} rows in {len(counts)} "
+                  "tables match; audit chain verifies") if ok else problem
         now = self.clock.now()
         with self.db.session() as session:
             stored = manifest.get_backup(session, backup_id)

@@ -18,6 +18,15 @@ from engine.security.audit import AuditLog
 from engine.storage.models import BackupRow
 
 
+def seconds_text(seconds: float | None) -> str:
+    """Return a duration for people: ``"38 ms"``, ``"2.41 s"``, ``"3.2 min"`` (``"–"`` for None)."""
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def file_problem(row: BackupRow, dialect: str) -> str | None:
     """Return why ``row``'s file cannot be restored here (missing, checksum, other dialect), or None."""
     path = Path(row.path)

@@ -70,6 +70,7 @@ PAGE_ROLES = {
     "/audit": ADMIN,
     "/users": ADMIN,
     "/health": ADMIN,
+    "/backups": ADMIN,
 }
 
 # Dash callback (its output ids, sorted) -> roles that may call it.
@@ -90,6 +91,8 @@ CALLBACK_ROLES = {
     ("audit-chain.children",): ADMIN,
     ("health-box.children",): ADMIN,
     ("drill-feedback.children",): ADMIN,
+    ("backups-feedback.children", "backups-grid.rowData", "backups-status.children"): ADMIN,
+    ("backups-restore-modal.is_open", "backups-restore-target.children", "backups-restore-typed.value"): ADMIN,
     ("page-content.children",): "router",
 }
 

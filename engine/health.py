@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from engine.backup.verification import seconds_text
 from engine.storage.models import JobRun
 from engine.storage.schema import is_current
 
@@ -130,7 +131,7 @@ def _backups(engine) -> Component:
         return Component("backups", DEGRADED, f"overdue: the newest verified backup is "
                          f"{_hours(status.rpo_s)} old (limit {_hours(overdue_s)})", data=data)
     return Component("backups", HEALTHY, f"newest verified backup {_hours(status.rpo_s)} old; "
-                     f"restore took {status.rto_s or 0:.1f} s", data=data)
+                     f"restore took {seconds_text(status.rto_s)}", data=data)
 
 
 def check_health(engine, runner=None) -> HealthReport:

@@ -8,13 +8,15 @@ holds even while the app keeps writing.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -23,6 +25,8 @@ from engine.backup.snapshot import Snapshot, read_snapshot
 from engine.storage.db import normalise_url
 
 COMMAND_TIMEOUT_S = 3600
+# A table entry of `pg_restore --list`: "215; 1259 16390 TABLE public users postgres".
+_TABLE_ENTRY = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
 
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
@@ -35,7 +39,8 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
+def _run(args: list[str], env: dict[str, str]) -> str:
+    """Run a PostgreSQL client program; return its standard output; raises BackupFailed."""
     try:
         result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=COMMAND_TIMEOUT_S)
     except FileNotFoundError as exc:
@@ -45,6 +50,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise BackupFailed(f"{args[0]} failed: {lines[-1] if lines else f'exit {result.returncode}'}")
+    return result.stdout
 
 
 class PostgresBackend:
@@ -96,7 +102,41 @@ class PostgresBackend:
             admin.dispose()
 
     def replace(self, archive: Path) -> None:
-        """Drop and recreate every object of the dump in the live database, in one transaction."""
+        """Make the live database hold exactly the dump, in one transaction.
+
+        ``pg_restore --clean`` alone drops only the objects the dump has: a table added by a
+        later migration would survive next to the restored ``alembic_version`` and break the
+        next ``db upgrade``. So the script ``pg_restore`` writes is run by ``psql`` in one
+        transaction, after dropping the tables the dump does not have.
+        """
         uri, env = _libpq(self.url)
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", "--exit-on-error", f"--dbname={uri}", str(archive)], env)
+        extra = sorted(self._live_tables() - dump_tables(_run(["pg_restore", "--list", str(archive)], env)))
+        psql = ["psql", "--single-transaction", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1",
+                f"--dbname={uri}"]
+        if extra:
+            psql += ["-c", " ".join(f'DROP TABLE IF EXISTS public."{name}" CASCADE;' for name in extra)]
+        # The whole script is written first: were pg_restore to stop half-way while psql read
+        # from a pipe, psql would commit the half it had.
+        with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".work-") as folder:
+            script = Path(folder) / "restore.sql"
+            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                  f"--file={script}", str(archive)], env)
+            _run(psql + [f"--file={script}"], env)
+
+    def _live_tables(self) -> set[str]:
+        engine = create_engine(self.url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                return set(inspect(conn).get_table_names())
+        finally:
+            engine.dispose()
+
+
+def dump_tables(listing: str) -> set[str]:
+    """Return the public tables named in ``pg_restore --list`` output."""
+    found = set()
+    for line in listing.splitlines():
+        match = _TABLE_ENTRY.match(line)
+        if match and match.group(1) == "public":
+            found.add(match.group(2))
+    return found

@@ -251,3 +251,27 @@ def test_backup_dir_defaults(tmp_path):
     pg = make_settings(tmp_path / "var", "postgresql://x@h/db")
     assert resolve_backup_dir(pg) == tmp_path / "var" / "backups"
     assert resolve_backup_dir(pg.with_(backup_dir=tmp_path / "elsewhere")) == tmp_path / "elsewhere"
+
+
+def test_postgres_restore_leaves_no_table_the_backup_did_not_have(pg_url, tmp_path, clock):
+    """A table added after the backup (a later migration) must not survive next to the
+    restored alembic_version, or the next `db upgrade` would fail."""
+    from sqlalchemy import inspect, text
+
+    from engine.bootstrap import build_engine
+
+    upgrade(pg_url)
+    engine = build_engine(make_settings(tmp_path, pg_url), clock=clock)
+    try:
+        populate(engine)
+        backup = engine.backups.create("manual", TEST_ACTOR)
+        with engine.db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE later_feature (id integer PRIMARY KEY, "
+                              "user_id integer REFERENCES users (id))"))
+        engine.backups.restore(backup.id, TEST_ACTOR)
+        with engine.db.engine.connect() as conn:
+            assert "later_feature" not in inspect(conn).get_table_names()
+        assert row_counts(engine)["users"] == json.loads(backup.row_counts)["users"]
+        assert chain_ok(engine)
+    finally:
+        engine.db.dispose()

@@ -51,6 +51,11 @@ class DeployFacts:
         Where backups go.
     backup_dir_writable : bool
         A file could be created there.
+    missing_tools : tuple of str
+        PostgreSQL client programs backups need that are not on PATH.
+    can_create_database : bool or None
+        The database user may create the scratch databases verification restores into
+        (None: not PostgreSQL, or not known).
     """
 
     workers: int
@@ -61,6 +66,8 @@ class DeployFacts:
     redis_reachable: bool | None
     backup_dir: str
     backup_dir_writable: bool
+    missing_tools: tuple[str, ...] = ()
+    can_create_database: bool | None = None
 
 
 def secret_entropy_bits(key: str) -> float:
@@ -139,10 +146,17 @@ def _cookies(settings: Settings) -> Finding:
     return Finding(OK, "cookies", "HTTPS-only, HttpOnly, SameSite=Lax")
 
 
-def _backups(facts: DeployFacts) -> Finding:
+def _backups(settings: Settings, facts: DeployFacts) -> Finding:
     if not facts.backup_dir_writable:
         return Finding(FAIL, "backups", f"cannot write to {facts.backup_dir}",
                        "create it for the app's user or set WEDSCALE_BACKUP_DIR")
+    if not settings.is_sqlite and facts.missing_tools:
+        return Finding(FAIL, "backups", f"{', '.join(facts.missing_tools)} not found on PATH",
+                       "install the PostgreSQL client programs of the server's major version")
+    if facts.can_create_database is False:
+        return Finding(WARN, "backups", "the database user cannot create databases: verification "
+                       "(a restore into a scratch database) will fail",
+                       "ALTER ROLE <user> CREATEDB, or verify backups elsewhere")
     return Finding(OK, "backups", f"{facts.backup_dir} is writable")
 
 
@@ -156,7 +170,7 @@ def check_deployment(settings: Settings, facts: DeployFacts) -> list[Finding]:
     """Return one finding per rule, in a fixed order (secret, demo, database, migrations,
     Redis, cookies, backups, metrics)."""
     return [_secret(settings, facts), _demo(settings), _database(settings, facts), _migrations(facts),
-            _redis(settings, facts), _cookies(settings), _backups(facts), _metrics(settings)]
+            _redis(settings, facts), _cookies(settings), _backups(settings, facts), _metrics(settings)]
 
 
 def has_failures(findings: list[Finding]) -> bool:

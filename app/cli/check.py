@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,25 @@ def _schema(settings) -> tuple[bool | None, str]:
         return is_current(db), ""
     except Exception as exc:
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        db.dispose()
+
+
+def _can_create_database(settings) -> bool | None:
+    """Whether the PostgreSQL user may CREATE DATABASE (verification needs scratch databases)."""
+    if settings.is_sqlite:
+        return None
+    from sqlalchemy import text
+
+    from engine.storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.engine.connect() as conn:
+            return bool(conn.scalar(text("SELECT rolcreatedb OR rolsuper FROM pg_roles "
+                                         "WHERE rolname = current_user")))
+    except Exception:
+        return None
     finally:
         db.dispose()
 
@@ -70,7 +90,9 @@ def gather_facts(settings, env):
         demo_secret=demo_file.read_text().strip() if demo_file.exists() else None,
         schema_current=schema_current, database_error=error,
         redis_reachable=_redis_reachable(settings.redis_url),
-        backup_dir=str(backup_dir), backup_dir_writable=_writable(backup_dir))
+        backup_dir=str(backup_dir), backup_dir_writable=_writable(backup_dir),
+        missing_tools=tuple(t for t in ("pg_dump", "pg_restore", "psql") if shutil.which(t) is None),
+        can_create_database=_can_create_database(settings))
 
 
 @click.command("check")

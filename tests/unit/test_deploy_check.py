@@ -52,6 +52,9 @@ CASES = [
     ("redis", {"redis_reachable": False}, FAIL, "does not answer"),
     ("cookies", {"session_cookie_secure": False}, FAIL, "plain HTTP"),
     ("backups", {"backup_dir_writable": False}, FAIL, "cannot write"),
+    ("backups", {"missing_tools": ("pg_dump",)}, FAIL, "pg_dump not found"),
+    ("backups", {"missing_tools": ("pg_dump",), "database_url": "sqlite:///w.db", "workers": 1}, OK, "writable"),
+    ("backups", {"can_create_database": False}, WARN, "cannot create databases"),
     ("metrics", {"metrics_token": None}, WARN, "public"),
 ]
 

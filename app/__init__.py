@@ -39,7 +39,7 @@ def _make_server(settings: Settings) -> Flask:
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.extra.get("secure_cookies", False)),
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure or bool(settings.extra.get("secure_cookies")),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle limit bounds the form's life already
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,

@@ -73,7 +73,8 @@ def _prepare(url: str, var: Path) -> tuple[str, str]:
 def _start(url: str, var: Path, port: int, log) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WEDSCALE_DATABASE_URL": url, "WEDSCALE_SECRET_KEY": SECRET,
            "WEDSCALE_VAR_DIR": str(var), "WEDSCALE_BACKFILL_DAYS": "1",
-           "WEDSCALE_RATE_LIMITS": "monitoring=1000000/minute,health=1000000/minute"}
+           "WEDSCALE_RATE_LIMITS": "monitoring=1000000/minute,health=1000000/minute",
+           "WEDSCALE_SESSION_COOKIE_SECURE": "0"}  # plain http on loopback
     env.pop("WEDSCALE_REDIS_URL", None)
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
                              f"127.0.0.1:{port}", "--log-level", "warning", "app.wsgi:server"],

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Sequence
 
+from engine.backup.files import resolve_backup_dir
+from engine.backup.service import BackupService
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
 from engine.detect.channels import build_channels
@@ -66,6 +68,7 @@ class Engine:
     writes: WriteBehind
     access_windows: AccessWindows
     threats: ThreatDetector
+    backups: BackupService
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
     ingested: "IngestTally | None" = None
@@ -217,6 +220,18 @@ class Engine:
         restored = self.rollups.restore(self.db, self.store, self.clock.now())
         self.state["restored_until_s"] = restored
         return restored
+
+    def run_backups(self) -> int | None:
+        """Take the backup that is due (before a wedding window, or hourly), verify it, prune."""
+        windows = [w.window_start for w in self.calendar.all()]   # gather
+        return self.backups.run_due(windows)                      # decide and act
+
+    def restore_backup(self, backup_id: int, actor):
+        """Replace the database with a backup (see ``BackupService.restore``); forget caches of
+        the replaced data."""
+        result = self.backups.restore(backup_id, actor)
+        self.calendar.invalidate()
+        return result
 
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start).
@@ -371,4 +386,6 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
         writes=writes, access_windows=AccessWindows(audit),
         threats=ThreatDetector(alerts, settings.threats),
+        backups=BackupService(db, audit, clock, resolve_backup_dir(settings),
+                              interval_s=settings.backup_interval_s),
     )

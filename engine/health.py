@@ -20,7 +20,7 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from engine.backup_age import newest_verified_backup_age_s
+from engine.backup.verification import seconds_text
 from engine.storage.models import JobRun
 from engine.storage.schema import is_current
 from engine.storage.write_behind import OUTAGE_LIMIT_S
@@ -33,7 +33,6 @@ SOURCE_DEAD_S = 300.0
 # A job is overdue when its last run is older than this many intervals (and at least 30 s):
 # one missed tick is noise, three are a stuck job.
 JOB_OVERDUE_INTERVALS = 3
-BACKUP_OVERDUE_S = 26 * 3600.0  # daily backups, with two hours of slack
 
 
 @dataclass(frozen=True)
@@ -195,25 +194,37 @@ def _actuator(engine, now: datetime) -> Component:
     return Component("actuator", HEALTHY, f"{kind} reachable{mode}", data=data)
 
 
-def _backups(engine, now: datetime) -> Component | None:
-    """Age of the newest verified backup; None (no component) before the backups table exists.
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
-    With no verified backup at all, the backup counts as overdue once this process has run
-    longer than the backup interval, so a fresh installation is not degraded at once.
+
+def _backups(engine) -> Component:
+    """Degraded when the newest verified backup is overdue or the newest check failed.
+
+    With no verified backup yet, a process that started less than the overdue limit ago
+    (or has no engine start recorded) is still healthy: the first one is not due yet.
     """
     try:
-        age_s = newest_verified_backup_age_s(engine.db, now)
-    except Exception:  # no backups table, or the database is down (its own component says so)
-        return None
-    if age_s is None:
-        started = engine.state.get("started_at", now)
-        if (now - started).total_seconds() > BACKUP_OVERDUE_S:
-            return Component("backups", DEGRADED, "no verified backup", data={"age_s": None})
-        return Component("backups", HEALTHY, "no verified backup yet", data={"age_s": None})
-    data = {"age_s": round(age_s, 1)}
-    if age_s > BACKUP_OVERDUE_S:
-        return Component("backups", DEGRADED, f"newest verified backup is {age_s / 3600:.0f} h old", data=data)
-    return Component("backups", HEALTHY, f"newest verified backup is {age_s / 3600:.1f} h old", data=data)
+        status = engine.backups.status()
+    except Exception as exc:  # the manifest table may be missing before `db upgrade`
+        return Component("backups", DEGRADED, f"cannot read the backup manifest: {type(exc).__name__}")
+    overdue_s = engine.settings.backup_overdue_s
+    data = {"rpo_s": None if status.rpo_s is None else round(status.rpo_s, 1),
+            "rto_s": status.rto_s, "count": status.count}
+    if status.failed is not None:
+        return Component("backups", DEGRADED, f"backup {status.failed.id} failed verification: "
+                         f"{status.failed.verify_detail}", data=data)
+    if status.rpo_s is None:
+        started = engine.state.get("started_at")
+        if started is not None and (engine.clock.now() - started).total_seconds() > overdue_s:
+            return Component("backups", DEGRADED, f"no verified backup {_hours(overdue_s)} after start",
+                             data=data)
+        return Component("backups", HEALTHY, "no verified backup yet; the first is not due", data=data)
+    if status.rpo_s > overdue_s:
+        return Component("backups", DEGRADED, f"overdue: the newest verified backup is "
+                         f"{_hours(status.rpo_s)} old (limit {_hours(overdue_s)})", data=data)
+    return Component("backups", HEALTHY, f"newest verified backup {_hours(status.rpo_s)} old; "
+                     f"restore took {seconds_text(status.rto_s)}", data=data)
 
 
 def _redis(engine) -> Component | None:
@@ -232,7 +243,7 @@ def check_health(engine, runner=None) -> HealthReport:
     """Check every component and return the report; never raises."""
     now = engine.clock.now()
     checks = [lambda: _database(engine, now), lambda: _scheduler(engine, runner, now),
-              lambda: _source(engine), lambda: _actuator(engine, now), lambda: _backups(engine, now),
+              lambda: _source(engine), lambda: _actuator(engine, now), lambda: _backups(engine),
               lambda: _redis(engine)]
     components = []
     for check in checks:

@@ -83,6 +83,16 @@ class Settings:
     write_queue_max : int
         Writes (decisions, alerts, audit rows) held in memory while the database is
         unreachable; when full, health is unhealthy and further writes are refused.
+    session_cookie_secure : bool
+        Send the session cookie over HTTPS only (``WEDSCALE_SESSION_COOKIE_SECURE``; on by
+        default outside demo mode).
+    backup_dir : Path or None
+        Where backup files go (``WEDSCALE_BACKUP_DIR``); None = the default of
+        ``engine.backup.files.resolve_backup_dir``.
+    backup_interval_s : float
+        A scheduled backup is due when the newest backup is older than this (default 1 h).
+    backup_overdue_s : float
+        The ``backups`` health component degrades when the newest verified backup is older.
     """
 
     database_url: str
@@ -110,6 +120,10 @@ class Settings:
     threats: ThreatThresholds = field(default_factory=ThreatThresholds)
     threat_interval_s: float = 30.0
     write_queue_max: int = 10_000
+    session_cookie_secure: bool = False
+    backup_dir: Path | None = None
+    backup_interval_s: float = 3600.0
+    backup_overdue_s: float = 7200.0
     extra: dict = field(default_factory=dict)
     actuator_kind: str = "simulated"
     kubernetes_namespace: str = "default"
@@ -149,6 +163,12 @@ def _pairs(text: str) -> dict[str, str]:
     """Parse ``"a=1,b=2"`` (the form of the dict-valued variables) into ``{"a": "1", "b": "2"}``."""
     pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
     return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> Settings:
@@ -193,6 +213,9 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         actuator_kind=env.get("WEDSCALE_ACTUATOR", "simulated").strip().lower() or "simulated",
         kubernetes_namespace=env.get("WEDSCALE_K8S_NAMESPACE") or "default",
         kubernetes_dry_run=env.get("WEDSCALE_K8S_DRY_RUN", "").strip().lower() in ("1", "true", "yes", "on"),
+        # HTTPS-only cookies unless demo mode (served on plain http://127.0.0.1) or told otherwise.
+        session_cookie_secure=_flag(env.get("WEDSCALE_SESSION_COOKIE_SECURE"), not demo),
+        backup_dir=Path(env["WEDSCALE_BACKUP_DIR"]) if env.get("WEDSCALE_BACKUP_DIR") else None,
     )
     config_path = env.get("WEDSCALE_CONFIG")
     if config_path:

@@ -16,6 +16,8 @@ from app.cli.admin import (
     tokens_group,
     users_group,
 )
+from app.cli.backup import backup_group
+from app.cli.check import check_command
 from app.cli.evaluation import backtest_command, detect_command, replay_command
 from app.cli.serve import engine_command, serve_command
 
@@ -38,7 +40,8 @@ def cli() -> None:
 
 
 for _command in (serve_command, engine_command, db_group, demo_group, users_group, tokens_group,
-                 audit_group, alerts_group, detect_command, backtest_command, replay_command):
+                 audit_group, alerts_group, backup_group, check_command, detect_command, backtest_command,
+                 replay_command):
     cli.add_command(_command)
 
 

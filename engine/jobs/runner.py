@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ELECTION_RETRY_S = 2.0
 HEARTBEAT_S = 1.0
+BACKUP_CHECK_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,14 @@ def default_jobs(engine) -> list[JobSpec]:
                  # level-triggered: also reconciles orders a killed leader left behind
                  "check_orders": 10.0, "detect_threats": engine.settings.threat_interval_s,
                  "flush_writes": 5.0,
+                 # checks whether a backup is due (hourly, or a wedding window within the hour
+                 # without a pre-wedding backup); the backup itself is taken at most hourly
+                 "backups": BACKUP_CHECK_S,
                  **engine.settings.job_intervals_s}
     calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
              "autoscale": engine.run_autoscaler, "check_health": engine.record_health,
              "deliver_notifications": engine.deliver_notifications,
              "flush_rollups": engine.flush_rollups, "check_orders": engine.check_orders,
-             "detect_threats": engine.detect_threats, "flush_writes": engine.flush_writes}
+             "detect_threats": engine.detect_threats, "flush_writes": engine.flush_writes,
+             "backups": engine.run_backups}
     return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

@@ -1,4 +1,5 @@
-"""SQLAlchemy models: users, sessions, tokens, audit chain, weddings, decisions, scale orders and pins, job runs.
+"""SQLAlchemy models: users, sessions, tokens, audit chain, weddings, decisions, scale orders and pins,
+job runs, backups.
 
 The schema is owned by Alembic (``engine/storage/migrations``); these classes are the
 single description both the migrations and the repositories use.
@@ -334,3 +335,33 @@ class AccessWindowRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class BackupRow(Base):
+    """The manifest of one backup file: where it is, its checksum, what it held, how it verified.
+
+    Row counts and the audit head are taken from the same snapshot the file was written
+    from, so a verification can compare them exactly with the restored copy.
+    """
+
+    __tablename__ = "backups"
+    __table_args__ = (Index("ix_backups_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # scheduled | manual | pre-wedding | pre-restore
+    kind: Mapped[str] = mapped_column(String(16))
+    dialect: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # JSON object: table name -> row count in the snapshot.
+    row_counts: Mapped[str] = mapped_column(Text, default="{}")
+    audit_last_id: Mapped[int] = mapped_column(Integer, default=0)
+    audit_last_hash: Mapped[str] = mapped_column(String(64), default="")
+    dump_s: Mapped[float] = mapped_column(Float, default=0.0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    verify_ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    verify_detail: Mapped[str] = mapped_column(Text, default="")
+    # Measured time to restore this file into a scratch database: the recovery-time figure.
+    restore_s: Mapped[float | None] = mapped_column(Float, nullable=True)

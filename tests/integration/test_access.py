@@ -75,6 +75,7 @@ PAGE_ROLES = {
     "/users": ADMIN,
     "/health": ADMIN,
     "/security": ADMIN,
+    "/backups": ADMIN,
 }
 
 # Dash callback (its output ids, sorted) -> roles that may call it.
@@ -98,6 +99,8 @@ CALLBACK_ROLES = {
     ("health-box.children",): ADMIN,
     ("drill-feedback.children",): ADMIN,
     ("security-feedback.children", "security-grants-box.children"): ADMIN,
+    ("backups-feedback.children", "backups-grid.rowData", "backups-status.children"): ADMIN,
+    ("backups-restore-modal.is_open", "backups-restore-target.children", "backups-restore-typed.value"): ADMIN,
     ("page-content.children",): "router",
 }
 

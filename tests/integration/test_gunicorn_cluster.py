@@ -109,7 +109,8 @@ def _start_gunicorn(pg_url: str, prefix: str, port: int, tmp_path) -> subprocess
            "WEDSCALE_COLLECT_INTERVAL_S": "1",
            "WEDSCALE_JOB_INTERVALS": "evaluate_alerts=2,autoscale=3,check_health=2",
            "WEDSCALE_RATE_LIMITS": "monitoring=100000/minute,health=100000/minute",
-           "WEDSCALE_WORKER_HEADER": "1", "WEB_CONCURRENCY": "3"}
+           "WEDSCALE_WORKER_HEADER": "1", "WEB_CONCURRENCY": "3",
+           "WEDSCALE_SESSION_COOKIE_SECURE": "0"}  # plain http on loopback
     log = open(tmp_path / "gunicorn.log", "w")
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                              "--bind", f"127.0.0.1:{port}", "app.wsgi:server"],

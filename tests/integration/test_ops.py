@@ -20,8 +20,8 @@ class HeldLock:
 def test_healthz_reports_components(client, engine):
     response = client.get("/healthz")
     body = response.get_json()
-    # No Redis configured and no backups table yet: those two are not reported.
-    assert set(body["components"]) == {"database", "scheduler", "source", "actuator"}
+    # No Redis configured: not reported.
+    assert set(body["components"]) == {"database", "scheduler", "source", "actuator", "backups"}
     assert body["components"]["database"]["status"] == "healthy"
     # Nothing has run yet and the process did not start an engine: no leader -> unhealthy.
     assert body["status"] == "unhealthy" and response.status_code == 503

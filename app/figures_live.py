@@ -66,22 +66,26 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def _data_traces(fig: go.Figure, window: MetricWindow) -> None:
+    traces, rows = [], []
     for metric in LIVE_TRACES:
         s = window.series.get(metric)
-        fig.add_trace(go.Scattergl(
+        traces.append(go.Scattergl(
             x=_ms(s.ts) if s else [], y=_vals(s.mean) if s else [], mode="lines", name=metric,
             line={"width": 1.5, "color": _COLOURS[metric]},
-            hovertemplate="%{y:.4g}<extra>" + metric + "</extra>"), row=ROW_OF[metric], col=1)
+            hovertemplate="%{y:.4g}<extra>" + metric + "</extra>"))
+        rows.append(ROW_OF[metric])
     for metric in BAND_METRICS:
         s = window.series.get(metric)
         banded = s is not None and s.low is not None
         colour = _COLOURS[metric]
         for part, values in (("min", s.low if banded else None), ("max", s.high if banded else None)):
-            fig.add_trace(go.Scattergl(
+            traces.append(go.Scattergl(
                 x=_ms(s.ts) if banded else [], y=_vals(values), mode="lines", name=f"{metric} {part}",
                 line={"width": 0, "color": colour}, showlegend=False,
                 fill="tonexty" if part == "max" else None, fillcolor=_rgba(colour, 0.22),
-                hovertemplate="%{y:.4g}<extra>" + part + "</extra>"), row=ROW_OF[metric], col=1)
+                hovertemplate="%{y:.4g}<extra>" + part + "</extra>"))
+            rows.append(ROW_OF[metric])
+    fig.add_traces(traces, rows=rows, cols=[1] * len(rows))
 
 
 def _decision_trace(fig: go.Figure, marks: ChartMarks, lo: float, hi: float) -> None:
@@ -95,42 +99,66 @@ def _decision_trace(fig: go.Figure, marks: ChartMarks, lo: float, hi: float) -> 
         hovertemplate="%{text}<extra>scaling</extra>"), row=ROW_OF["instances_ready"], col=1)
 
 
-def _threshold_lines(fig: go.Figure, marks: ChartMarks) -> None:
+def _axis(row: int, kind: str) -> str:
+    return kind if row == 1 else f"{kind}{row}"
+
+
+def _threshold_lines(marks: ChartMarks) -> tuple[list[dict], list[dict]]:
+    """Return (shapes, annotations): a dashed line and a label per threshold, in its metric's row."""
+    shapes, labels = [], []
     for metric, limit in marks.thresholds.items():
         row = ROW_OF.get(metric)
         if row is None:
             continue
         for level, value in ((WARNING, limit.warning), (CRITICAL, limit.critical)):
-            fig.add_hline(y=value, row=row, col=1, line={"width": 1, "dash": "dash",
-                                                          "color": _LEVEL_COLOURS[level]},
-                          annotation={"text": f"{level} {value:g}", "font": {"size": 10,
-                                      "color": _LEVEL_COLOURS[level]}},
-                          annotation_position="top right")
+            colour = _LEVEL_COLOURS[level]
+            shapes.append({"type": "line", "xref": f"{_axis(row, 'x')} domain", "x0": 0, "x1": 1,
+                           "yref": _axis(row, "y"), "y0": value, "y1": value, "name": f"{level} {metric}",
+                           "line": {"width": 1, "dash": "dash", "color": colour}})
+            labels.append({"xref": f"{_axis(row, 'x')} domain", "x": 1, "xanchor": "right",
+                           "yref": _axis(row, "y"), "y": value, "yanchor": "bottom", "showarrow": False,
+                           "text": f"{level} {value:g}", "font": {"size": 10, "color": colour}})
+    return shapes, labels
 
 
-def _event_marks(fig: go.Figure, marks: ChartMarks, lo: float, hi: float) -> None:
+def _event_marks(marks: ChartMarks, lo: float, hi: float) -> tuple[list[dict], list[dict]]:
+    """Return (shapes, annotations) of the wedding phases and alerts inside ``[lo, hi]``."""
+    shapes, labels = [], []
     phases = [p for p in marks.phases if p.end > lo and p.start < hi]
     for p in phases:
         # Clipped to the range: a shape reaching outside it would stretch the time axis.
         x0, x1 = max(p.start, lo), min(p.end, hi)
-        fig.add_shape(type="rect", xref="x", yref="paper", x0=x0 * 1000, x1=x1 * 1000, y0=0, y1=1,
-                      fillcolor=_PHASE_COLOURS.get(p.phase, "rgba(214,51,132,0.08)"), line={"width": 0},
-                      layer="below", name=f"wedding {p.phase}")
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0 * 1000, "x1": x1 * 1000,
+                       "y0": 0, "y1": 1, "fillcolor": _PHASE_COLOURS.get(p.phase, "rgba(214,51,132,0.08)"),
+                       "line": {"width": 0}, "layer": "below", "name": f"wedding {p.phase}"})
         if len(phases) <= 16 and p.phase in ("ceremony", "reception"):
-            fig.add_annotation(x=(x0 + x1) * 500, xref="x", y=1.0, yref="paper", yanchor="bottom",
-                               text=f"{p.phase}: {p.wedding}", showarrow=False,
-                               font={"size": 10, "color": "#d63384"})
+            labels.append({"x": (x0 + x1) * 500, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                           "text": f"{p.phase}: {p.wedding}", "showarrow": False,
+                           "font": {"size": 10, "color": "#d63384"}})
     alerts = [a for a in marks.alerts if lo <= a.ts <= hi]
     for a in alerts:
-        fig.add_shape(type="line", xref="x", yref="paper", x0=a.ts * 1000, x1=a.ts * 1000, y0=0, y1=1,
-                      line={"width": 1, "dash": "dot", "color": _LEVEL_COLOURS.get(a.severity, "#dc3545")},
-                      name=f"alert {a.severity}")
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": a.ts * 1000, "x1": a.ts * 1000,
+                       "y0": 0, "y1": 1, "name": f"alert {a.severity}",
+                       "line": {"width": 1, "dash": "dot", "color": _LEVEL_COLOURS.get(a.severity, "#dc3545")}})
     for a in alerts[-MAX_ALERT_LABELS:]:
         row = ROW_OF.get(a.metric, 1)
-        fig.add_annotation(x=a.ts * 1000, xref="x", y=1, yref=f"y{'' if row == 1 else row} domain",
-                           text=f"⚠ {a.severity} ({a.state})", showarrow=False, xanchor="left",
-                           yanchor="top", font={"size": 10, "color": _LEVEL_COLOURS.get(a.severity, "#dc3545")},
-                           hovertext=a.summary)
+        labels.append({"x": a.ts * 1000, "xref": "x", "y": 1, "yref": f"{_axis(row, 'y')} domain",
+                       "text": f"⚠ {a.severity} ({a.state})", "showarrow": False, "xanchor": "left",
+                       "yanchor": "top", "hovertext": a.summary,
+                       "font": {"size": 10, "color": _LEVEL_COLOURS.get(a.severity, "#dc3545")}})
+    return shapes, labels
+
+
+def _status_labels(window: MetricWindow) -> list[dict]:
+    label = RESOLUTION_LABEL[window.resolution]
+    if window.resolution != "raw":
+        label += " · band = min–max"
+    out = [{"text": label, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "yanchor": "bottom",
+            "xanchor": "right", "showarrow": False, "font": {"size": 11}, "name": "resolution"}]
+    if window.n_points == 0:
+        out.append({"text": "No data in this range yet", "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                    "showarrow": False, "font": {"size": 16}})
+    return out
 
 
 def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, float],
@@ -139,35 +167,30 @@ def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, f
 
     ``span`` is the range ``(since, now)`` in Unix seconds: marks outside it are left out, so
     they never stretch the time axis. Missing metrics draw as empty traces, keeping the trace
-    indices of the module notes.
+    indices of the module notes. Shapes and annotations are set in one layout update (plotly's
+    per-shape ``add_hline`` revalidates the whole layout each time: seconds for a few dozen).
     """
     fig = make_subplots(rows=len(LIVE_ROWS), cols=1, shared_xaxes=True, vertical_spacing=0.028,
                         subplot_titles=[f"{t} ({u})" if u else t for t, _, u in LIVE_ROWS])
     lo, hi = span
     _data_traces(fig, window)
     _decision_trace(fig, marks, lo, hi)
-    _threshold_lines(fig, marks)
-    _event_marks(fig, marks, lo, hi)
-    label = RESOLUTION_LABEL[window.resolution]
-    if window.resolution != "raw":
-        label += " · band = min–max"
-    fig.add_annotation(text=label, xref="paper", yref="paper", x=1, y=1.0, yanchor="bottom", xanchor="right",
-                       showarrow=False, font={"size": 11}, name="resolution")
-    if window.n_points == 0:
-        fig.add_annotation(text="No data in this range yet", xref="paper", yref="paper", x=0.5, y=0.5,
-                           showarrow=False, font={"size": 16})
+    line_shapes, line_labels = _threshold_lines(marks)
+    event_shapes, event_labels = _event_marks(marks, lo, hi)
+    titles = [{**a.to_plotly_json(), "x": 0, "xanchor": "left", "font": {"size": 12}}
+              for a in fig.layout.annotations]
     fig.update_layout(
         template=TEMPLATES.get(theme, TEMPLATES["dark"]),
         height=128 * len(LIVE_ROWS) + 40, margin={"l": 55, "r": 15, "t": 36, "b": 30},
         showlegend=False, hovermode="x unified", uirevision=f"{window.service}-{window.resolution}",
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         meta={"resolution": window.resolution, "service": window.service},
+        shapes=line_shapes + event_shapes,
+        annotations=titles + line_labels + event_labels + _status_labels(window),
     )
     fig.update_xaxes(type="date", showspikes=True, spikemode="across", spikethickness=1, spikedash="dot",
                      spikesnap="cursor", hoverformat="%H:%M:%S" if window.resolution == "raw" else "%d %b %H:%M")
     fig.update_yaxes(rangemode="tozero", nticks=4)
-    for annotation in fig.layout.annotations[:len(LIVE_ROWS)]:  # the subplot titles
-        annotation.update(x=0, xanchor="left", font_size=12)
     return fig
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from engine.clock import to_epoch_s
 from engine.detect.lifecycle import FIRING
@@ -71,9 +71,6 @@ class ChartMarks:
         """The alerts currently firing."""
         return tuple(a for a in self.alerts if a.state == FIRING)
 
-    def signature(self) -> str:
-        """A short digest that changes whenever anything drawn changes."""
-        return hashlib.blake2b(repr(self).encode(), digest_size=8).hexdigest()
 
 
 def gather_chart_marks(engine, service: str, since: datetime, now: datetime) -> ChartMarks:
@@ -104,3 +101,26 @@ def gather_chart_marks(engine, service: str, since: datetime, now: datetime) -> 
                    for phase, start, end in w.phase_spans() if end > since and start < now)
     return ChartMarks(wedding_day, thresholds_for(wedding_day), alert_marks, decision_marks,
                       phases[-4 * MAX_MARKS:])
+
+
+def marks_version(engine, service: str, since: datetime, now: datetime) -> str:
+    """Return a short digest that changes when the marks ``gather_chart_marks`` would return change.
+
+    The live page asks on every tick, so this is one aggregate query (counts and newest changes
+    of the service's alerts and decisions in the range) plus the cached calendar, instead of
+    loading every row. An alert's transitions all move its ``updated_at``; a decision's
+    status changes are counted by status.
+    """
+    weddings = engine.calendar.all()
+    alerts = (select(func.count(AlertRow.id), func.max(AlertRow.updated_at))
+              .where(AlertRow.service == service, AlertRow.started_at <= now,
+                     or_(AlertRow.resolved_at.is_(None), AlertRow.resolved_at >= since)))
+    decisions = (select(DecisionRow.status, func.count(DecisionRow.id), func.max(DecisionRow.id))
+                 .where(DecisionRow.service == service, DecisionRow.created_at >= since,
+                        DecisionRow.created_at <= now).group_by(DecisionRow.status))
+    with engine.db.session() as session:
+        state = (tuple(session.execute(alerts).one()), sorted(tuple(r) for r in session.execute(decisions)))
+    phases = [(w.id, w.name, w.window_start, w.window_end) for w in weddings
+              if (not w.services or service in w.services) and w.window_end > since and w.window_start < now]
+    key = repr((state, phases, is_wedding_day(weddings, now.date())))
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()

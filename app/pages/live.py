@@ -20,12 +20,13 @@ from app.access import guarded
 from app.figures_live import LIVE_TRACES, extend_payload, graph_config, live_figure
 from app.pages.base import PageSpec
 from app.theme import THEME_STORE, theme_of
-from engine.chart_marks import gather_chart_marks
+from engine.chart_marks import gather_chart_marks, marks_version
 from engine.clock import from_epoch_s, to_epoch_s
 from engine.health import SOURCE_STALE_S
 from engine.metrics.window import (RANGES_S, RESOLUTION_LABEL, max_points, read_window, resolution_of,
                                    window_csv)
 from engine.security.permissions import Permission
+from engine.weddings import is_wedding_day
 
 SERVICE, RANGE, REFRESH, PAUSE, PAUSED = "live-service", "live-range", "live-refresh", "live-pause", "live-paused"
 GRAPH, TICK, PULSE, CURSOR, MARKS = "live-graph", "live-tick", "live-pulse", "live-cursor", "live-marks"
@@ -40,7 +41,7 @@ def _refresh_options(default_ms: int) -> list[dict]:
     return [{"label": f"every {ms / 1000:g} s", "value": str(ms)} for ms in choices]
 
 
-def _status(engine, service: str, now_s: float, wedding_day: bool):
+def _status(engine, service: str, now_s: float):
     """Return the status line: empty, stale (with the time of the last sample) or fresh."""
     latest = engine.store.latest(service)
     if not latest:
@@ -56,6 +57,7 @@ def _status(engine, service: str, now_s: float, wedding_day: bool):
                           f" — no sample from the metric source for {minutes:.0f} min. "
                           "The charts show the last data received."],
                          color="warning", className="py-2 mb-0", id="live-stale")
+    wedding_day = is_wedding_day(engine.calendar.all(), from_epoch_s(now_s).date())
     day = dbc.Badge("wedding-day thresholds", color="info", className="ms-2") if wedding_day else None
     return html.Small([f"Last sample {since:%H:%M:%S} UTC", day], className="text-body-secondary",
                       id="live-fresh")
@@ -98,14 +100,9 @@ def layout(engine) -> html.Div:
     ])
 
 
-def _window_and_marks(engine, service: str, range_key: str, since_s: float | None = None):
+def _span(engine, range_key: str):
     now = engine.clock.now()
-    now_s = to_epoch_s(now)
-    start_s = now_s - RANGES_S[range_key]
-    window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key),
-                         start_s if since_s is None else since_s, now_s)
-    marks = gather_chart_marks(engine, service, now - timedelta(seconds=RANGES_S[range_key]), now)
-    return window, marks, start_s, now_s
+    return now, to_epoch_s(now), now - timedelta(seconds=RANGES_S[range_key])
 
 
 def _valid(engine, service, range_key) -> bool:
@@ -123,12 +120,17 @@ def register(app: Dash, engine) -> None:
     def draw(service, range_key, theme, _marks):
         if not _valid(engine, service, range_key):
             return no_update, no_update, no_update, no_update
-        window, marks, start_s, now_s = _window_and_marks(engine, service, range_key)
+        now, now_s, since = _span(engine, range_key)
+        start_s = to_epoch_s(since)
+        window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key), start_s, now_s)
+        # The version first: a change while the marks are read shows up on the next tick.
+        version = marks_version(engine, service, since, now)
+        marks = gather_chart_marks(engine, service, since, now)
         figure = live_figure(window, marks, span=(start_s, now_s), theme=theme_of(theme))
         cursor = {"service": service, "range": range_key, "resolution": window.resolution,
-                  "ts": window.newest_ts or start_s, "marks": marks.signature(), "ticks": 0}
+                  "ts": window.newest_ts or start_s, "marks": version, "ticks": 0}
         label = RESOLUTION_LABEL[window.resolution] + ("" if window.resolution == "raw" else " · min–max band")
-        return figure, cursor, _status(engine, service, now_s, marks.wedding_day), label
+        return figure, cursor, _status(engine, service, now_s), label
 
     @app.callback(Output(GRAPH, "extendData"), Output(CURSOR, "data", allow_duplicate=True),
                   Output(STATUS, "children", allow_duplicate=True), Output(MARKS, "data"),
@@ -147,14 +149,14 @@ def register(app: Dash, engine) -> None:
         except (KeyError, TypeError, ValueError):
             return no_update, no_update, no_update, no_update, no_update
         # Stored ts are bucket starts and reads include `since`: nudge past the last point drawn.
-        window, marks, _start, now_s = _window_and_marks(engine, service, range_key, after + 1e-6)
+        now, now_s, since = _span(engine, range_key)
+        window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key), after + 1e-6, now_s)
         payload = extend_payload(window, max_points(range_key))
-        signature = marks.signature()
-        changed = signature != cursor.get("marks")
-        cursor = {**cursor, "ts": window.newest_ts or after, "ticks": ticks, "marks": signature}
-        return (payload if payload is not None else no_update, cursor,
-                _status(engine, service, now_s, marks.wedding_day),
-                signature if changed else no_update, str(ticks))
+        version = marks_version(engine, service, since, now)
+        changed = version != cursor.get("marks")
+        cursor = {**cursor, "ts": window.newest_ts or after, "ticks": ticks, "marks": version}
+        return (payload if payload is not None else no_update, cursor, _status(engine, service, now_s),
+                version if changed else no_update, str(ticks))
 
     @app.callback(Output(DOWNLOAD, "data"), Input(CSV, "n_clicks"), State(SERVICE, "value"),
                   State(RANGE, "value"), prevent_initial_call=True)
@@ -162,7 +164,8 @@ def register(app: Dash, engine) -> None:
     def download(_clicks, service, range_key):
         if not _valid(engine, service, range_key):
             return no_update
-        window, _marks, _start, now_s = _window_and_marks(engine, service, range_key)
+        _now, now_s, since = _span(engine, range_key)
+        window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key), to_epoch_s(since), now_s)
         stamp = f"{from_epoch_s(now_s):%Y%m%d-%H%M}"
         return {"content": window_csv(window), "filename": f"wedscale-{service}-{range_key}-{stamp}.csv",
                 "type": "text/csv"}

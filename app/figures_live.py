@@ -115,8 +115,10 @@ def _threshold_lines(marks: ChartMarks) -> tuple[list[dict], list[dict]]:
             shapes.append({"type": "line", "xref": f"{_axis(row, 'x')} domain", "x0": 0, "x1": 1,
                            "yref": _axis(row, "y"), "y0": value, "y1": value, "name": f"{level} {metric}",
                            "line": {"width": 1, "dash": "dash", "color": colour}})
+            # Warning below its line, critical above: close limits (memory 90/95) stay readable.
             labels.append({"xref": f"{_axis(row, 'x')} domain", "x": 1, "xanchor": "right",
-                           "yref": _axis(row, "y"), "y": value, "yanchor": "bottom", "showarrow": False,
+                           "yref": _axis(row, "y"), "y": value, "showarrow": False,
+                           "yanchor": "top" if level == WARNING else "bottom",
                            "text": f"{level} {value:g}", "font": {"size": 10, "color": colour}})
     return shapes, labels
 
@@ -153,8 +155,8 @@ def _status_labels(window: MetricWindow) -> list[dict]:
     label = RESOLUTION_LABEL[window.resolution]
     if window.resolution != "raw":
         label += " · band = min–max"
-    out = [{"text": label, "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "yanchor": "bottom",
-            "xanchor": "right", "showarrow": False, "font": {"size": 11}, "name": "resolution"}]
+    out = [{"text": label, "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "yanchor": "bottom",
+            "xanchor": "left", "showarrow": False, "font": {"size": 11}, "name": "resolution"}]
     if window.n_points == 0:
         out.append({"text": "No data in this range yet", "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                     "showarrow": False, "font": {"size": 16}})
@@ -177,8 +179,7 @@ def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, f
     _decision_trace(fig, marks, lo, hi)
     line_shapes, line_labels = _threshold_lines(marks)
     event_shapes, event_labels = _event_marks(marks, lo, hi)
-    titles = [{**a.to_plotly_json(), "x": 0, "xanchor": "left", "font": {"size": 12}}
-              for a in fig.layout.annotations]
+    titles = [{**a.to_plotly_json(), "font": {"size": 12}} for a in fig.layout.annotations]
     fig.update_layout(
         template=TEMPLATES.get(theme, TEMPLATES["dark"]),
         height=128 * len(LIVE_ROWS) + 40, margin={"l": 55, "r": 15, "t": 36, "b": 30},

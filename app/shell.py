@@ -30,7 +30,7 @@ def _nav(pages: list[PageSpec], demo: bool) -> dbc.Navbar:
     user_box = html.Div(
         [
             theme_toggle(),
-            html.Span(current_user.username, className="me-2 fw-semibold", id="nav-user"),
+            html.Span(current_user.username, className="me-2 fw-semibold text-light", id="nav-user"),
             dbc.Badge(current_user.role.label, color="secondary", className="me-3", id="nav-role"),
             html.A("Sign out", href="/logout", className="btn btn-sm btn-outline-light",
                    id="logout-link"),

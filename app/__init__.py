@@ -69,6 +69,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     from app.ops import register_ops
     from app.pages import all_pages, page_permission
     from app.shell import make_layout, register_router
+    from app.theme import register_theme
     from app.vendor import register_vendor
     from engine.bootstrap import build_engine
 
@@ -106,6 +107,7 @@ def create_app(config: dict | Settings | None = None, *, engine: "Engine | None"
     app.index_string = app.index_string.replace("<html>", '<html lang="en" data-bs-theme="dark">')
     app.layout = make_layout(pages, settings.demo)
     register_router(app, pages, engine)
+    register_theme(app)
     for module in _page_modules():
         module.register(app, engine)
     install_callback_validation(app)

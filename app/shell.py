@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from app.access import audit_denial
 from app.pages.base import PageSpec
+from app.theme import theme_store, theme_toggle
 
 URL = "url"
 PAGE_CONTENT = "page-content"
@@ -28,7 +29,8 @@ def _nav(pages: list[PageSpec], demo: bool) -> dbc.Navbar:
     ]
     user_box = html.Div(
         [
-            html.Span(current_user.username, className="me-2 fw-semibold", id="nav-user"),
+            theme_toggle(),
+            html.Span(current_user.username, className="me-2 fw-semibold text-light", id="nav-user"),
             dbc.Badge(current_user.role.label, color="secondary", className="me-3", id="nav-role"),
             html.A("Sign out", href="/logout", className="btn btn-sm btn-outline-light",
                    id="logout-link"),
@@ -58,6 +60,7 @@ def make_layout(pages: list[PageSpec], demo: bool):
         ) if demo else None
         return html.Div([
             dcc.Location(id=URL),
+            theme_store(),
             banner,
             _nav(pages, demo),
             dbc.Container(html.Div(id=PAGE_CONTENT), fluid=True, className="pb-5"),

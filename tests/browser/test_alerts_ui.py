@@ -13,6 +13,9 @@ from tests.integration.test_alerts import raise_latency_alert
 
 pytestmark = pytest.mark.browser
 
+ANNOTATIONS_JS = ("const g = document.querySelector('#live-graph .js-plotly-plot');"
+                  "return g && g.layout ? (g.layout.annotations || []).map(a => a.text) : [];")
+
 
 def test_operator_acknowledges_an_incident_alert_in_the_ui(served, engine, clock):
     alert = raise_latency_alert(engine, clock)
@@ -28,6 +31,9 @@ def test_operator_acknowledges_an_incident_alert_in_the_ui(served, engine, clock
     with engine.db.session() as session:
         row = session.get(type(alert), alert.id)
         assert (row.state, row.acknowledged_by, row.note) == ("acknowledged", "operator", "on it")
+    # The live charts of the service mark the alert with its new state.
+    served.driver.get(served.server.url + "/live")
+    WebDriverWait(served.driver, 20).until(lambda d: "⚠ critical (acknowledged)" in d.execute_script(ANNOTATIONS_JS))
 
 
 FORGE_ACK_JS = """

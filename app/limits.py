@@ -37,6 +37,12 @@ ROUTE_CLASSES = {
     "api.create_wedding": "actions",
     "api.update_wedding": "actions",
     "api.cancel_wedding": "actions",
+    "api.import_wedding_csv": "actions",
+    "api.export_wedding_ics": "monitoring",
+    "api.request_prescale": "actions",
+    "api.create_prediction": "monitoring",
+    "api.get_prediction": "monitoring",
+    "api.prediction_accuracy": "monitoring",
 }
 
 

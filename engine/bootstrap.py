@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 from engine.calendar import WeddingCalendar
 from engine.detect.alert_service import AlertService
 from engine.detect.notify import LogNotifier, Notifier
+from engine.forecast.service import ForecastService
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
 from engine.clock import Clock, SystemClock, to_epoch_s
@@ -48,6 +49,7 @@ class Engine:
     breakglass: BreakGlass
     weddings: WeddingBook
     autoscaler: Autoscaler
+    forecasts: ForecastService
     state: dict = field(default_factory=dict)
 
     def service_names(self) -> list[str]:
@@ -86,6 +88,44 @@ class Engine:
     def run_autoscaler(self) -> int:
         """One autoscaling cycle over every service; return how many decisions it recorded."""
         return len(self.autoscaler.run_cycle(self))
+
+    def retrain_forecasts(self) -> int:
+        """Fit and record a new forecast model version per service; return how many."""
+        return len(self.forecasts.retrain())
+
+    def track_forecasts(self) -> int:
+        """Store the next day's forecast and score the due ones; return how many were scored."""
+        return self.forecasts.track()
+
+    def forecast_is_reliable(self, service: str) -> bool:
+        """False when ``service`` has no forecast model or its recent accuracy is poor.
+
+        The scaling policy falls back to reactive scaling for that service then.
+        """
+        return self.forecasts.is_reliable(service)
+
+    def request_prescale(self, wedding_id: int, actor, note: str = "") -> list:
+        """Turn a coordinator's pre-scale request into pending decisions; return their rows.
+
+        Raises NotFound for an unknown wedding and Conflict when the wedding is over or the
+        current capacity already covers its forecast. Audited (the request and each decision).
+        """
+        from engine.errors import Conflict
+        from engine.forecast.prescale import propose_prescale
+
+        now = self.clock.now()
+        wedding, outlook = self.forecasts.wedding_outlook(wedding_id)
+        if wedding.window_end <= now:
+            raise Conflict(f"wedding #{wedding_id} is over")
+        current = {s.name: sum(self.actuator.sizes(s.name, now)) for s in self.services}
+        decisions = propose_prescale(wedding, outlook, list(self.services), current, now, actor.name, note)
+        if not decisions:
+            raise Conflict("the instances ordered now already cover this wedding's forecast")
+        with self.db.session() as session:
+            self.audit.record(session, now=now, actor=actor, action="wedding.prescale_request", outcome="ok",
+                              target=f"wedding:{wedding.id} {wedding.name}", reason=note.strip(),
+                              details={"services": [d.service for d in decisions]})
+            return [self.executor.submit(session, d, actor) for d in decisions]
 
     def evaluate_alerts(self) -> int:
         """Turn threshold crossings into alert transitions; return how many were made."""
@@ -173,4 +213,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=Executor(actuator, audit), breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), autoscaler=Autoscaler(),
+        forecasts=ForecastService(db=db, store=store, calendar=calendar.all, actuator=actuator,
+                                  services=services, clock=clock, secret_key=settings.secret_key,
+                                  daily_budget=settings.daily_budget),
     )

@@ -42,6 +42,9 @@ class Settings:
         How often the leader collects metrics from the sources.
     run_scheduler : bool
         Whether ``create_app`` may start the engine scheduler (when it wins the leader lock).
+    daily_budget : float
+        Cost budget of a normal day for the forecast's recommended capacity (× 2.5 on a
+        wedding day), in the currency of the services' costs.
     """
 
     database_url: str
@@ -57,6 +60,7 @@ class Settings:
     backfill_days: int = 90
     seed: int = 7
     password_hash_profile: str = "default"
+    daily_budget: float = 150.0
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":

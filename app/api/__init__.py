@@ -29,7 +29,7 @@ def _engine_error(exc: WedscaleError):
 def register_api(server: Flask) -> None:
     """Register the API blueprint and make every ``/api`` error answer JSON."""
     from app.api import (  # noqa: F401  (routes attach to bp)
-        alerts, audit_routes, breakglass, ingest, monitoring, scaling, weddings)
+        alerts, audit_routes, breakglass, ingest, monitoring, predictions, scaling, wedding_files, weddings)
 
     server.register_blueprint(bp)
 

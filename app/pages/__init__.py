@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.pages import alerts, audit, health, live, overview, scaling, users, weddings
+from app.pages import alerts, audit, forecast, health, live, overview, scaling, season, users, weddings
 from app.pages.base import PageSpec
 from engine.security.permissions import Permission
 
-PAGE_MODULES = (overview, live, alerts, scaling, weddings, audit, users, health)
+PAGE_MODULES = (overview, live, alerts, scaling, weddings, forecast, season, audit, users, health)
 
 
 def all_pages() -> list[PageSpec]:

@@ -130,4 +130,6 @@ def default_jobs(engine) -> list[JobSpec]:
         JobSpec("collect_metrics", engine.settings.collect_interval_s, engine.collect_metrics),
         JobSpec("evaluate_alerts", 10.0, engine.evaluate_alerts),
         JobSpec("autoscale", 15.0, engine.run_autoscaler),
+        JobSpec("retrain_forecasts", 6 * 3600.0, engine.retrain_forecasts),
+        JobSpec("track_forecasts", 3600.0, engine.track_forecasts),
     ]

@@ -99,6 +99,9 @@ def parse_csv(text: str) -> tuple[list[tuple[int, WeddingInput, tuple]], ImportR
     report = ImportReport()
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
+    if not any(header):
+        report.errors.append(RowError(1, "file", "the file is empty: no header row"))
+        return [], report
     unknown = [h for h in header if h not in COLUMNS]
     missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
     if unknown:

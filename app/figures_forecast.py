@@ -17,24 +17,25 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _layout(fig: go.Figure, height: int, *, dark: bool, legend: bool = False) -> go.Figure:
     fig.update_layout(template="plotly_dark" if dark else "plotly_white", height=height,
-                      margin={"l": 55, "r": 20, "t": 30, "b": 30}, showlegend=legend,
+                      margin={"l": 55, "r": 20, "t": 56, "b": 30}, showlegend=legend,
                       hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)",
-                      legend={"orientation": "h", "y": 1.06, "x": 0})
-    fig.update_annotations(font_size=12, x=0, xanchor="left")
+                      legend={"orientation": "h", "y": 1.025, "yanchor": "bottom", "x": 0.5, "xanchor": "center"})
     return fig
+
+
+def _left_titles(fig: go.Figure) -> None:
+    """Left-align the subplot titles (call before adding any other annotation)."""
+    fig.update_annotations(font_size=12, x=0, xanchor="left")
 
 
 def _shade_phases(fig: go.Figure, phases: Sequence[tuple[str, datetime, datetime]], rows: int) -> None:
     """Shade each wedding phase on every row; label the phases once, on the top row."""
-    labelled = set()
     for phase, start, end in phases:
         for row in range(1, rows + 1):
-            label = phase if row == 1 and (phase, start) not in labelled else None
+            label = {"annotation_text": phase, "annotation_position": "top left", "annotation_font_size": 10,
+                     "annotation_font_color": "#bbb"} if row == 1 else {}
             fig.add_vrect(x0=start, x1=end, fillcolor=PHASE_COLOURS.get(phase, "rgba(0,0,0,0)"),
-                          line_width=0, layer="below", row=row, col=1,
-                          annotation_text=label, annotation_position="top left",
-                          annotation_font_size=10)
-            labelled.add((phase, start))
+                          line_width=0, layer="below", row=row, col=1, **label)
 
 
 def wedding_day_figure(hours: Sequence[datetime], bands: Mapping[str, Mapping[str, Sequence[float]]],
@@ -51,6 +52,7 @@ def wedding_day_figure(hours: Sequence[datetime], bands: Mapping[str, Mapping[st
     names = list(bands)
     fig = make_subplots(rows=max(1, len(names)), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[f"{n} — request rate (req/s)" for n in names] or [""])
+    _left_titles(fig)
     x = list(hours)
     for row, name in enumerate(names, start=1):
         b = bands[name]
@@ -82,6 +84,7 @@ def instances_figure(hours: Sequence[datetime], recommended: Mapping[str, Sequen
                      phases: Sequence[tuple[str, datetime, datetime]] = (), *, dark: bool = True) -> go.Figure:
     """Return the recommended instances per hour, one step line per service."""
     fig = make_subplots(rows=1, cols=1, subplot_titles=["Recommended instances per hour"])
+    _left_titles(fig)
     for name, counts in recommended.items():
         fig.add_trace(go.Scatter(x=list(hours), y=[int(c) for c in counts], mode="lines", name=name,
                                  line={"shape": "hv", "width": 2},
@@ -117,6 +120,7 @@ def capacity_figure(hours: Sequence[datetime], recommended: Mapping[str, Sequenc
     """Return recommended instances stacked per service (top) and their cost vs budget (bottom)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.65, 0.35],
                         subplot_titles=["Recommended instances (stacked)", "Cost per hour vs budget"])
+    _left_titles(fig)
     x = list(hours)
     for name, counts in recommended.items():
         fig.add_trace(go.Scatter(x=x, y=[int(c) for c in counts], mode="lines", stackgroup="instances",

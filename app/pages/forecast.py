@@ -137,12 +137,15 @@ def render(engine, payload: dict, wedding_id: int | None) -> html.Div:
     hours = [_dt(h) for h in payload["hours"]]
     phases = _phases(payload, wedding_id)
     bands = {n: {k: s[k] for k in ("p10", "p50", "p90")} for n, s in payload["services"].items()}
-    past = engine.forecasts.past_forecast(hours[0], len(hours))
-    actual = {n: s["actual"] for n, s in past["services"].items()}
-    earlier = {n: s["p50"] for n, s in past["services"].items()} if past["forecastId"] else None
+    actual, earlier, note = None, None, ""
+    if hours[0] <= engine.clock.now():   # a day that has begun: compare with what happened
+        past = engine.forecasts.past_forecast(hours[0], len(hours))
+        actual = {n: s["actual"] for n, s in past["services"].items()}
+        if past["forecastId"] not in (None, payload["id"]):
+            earlier = {n: s["p50"] for n, s in past["services"].items()}
+        note = (f"Green: what happened. Dotted: forecast #{past['forecastId']}, made before this day."
+                if earlier else "Green: what happened. No forecast was stored before this day to compare with.")
     zone = next((w["timezone"] for w in payload.get("weddings", []) if w["id"] == wedding_id), None)
-    note = (f"Dotted: forecast #{past['forecastId']}, made before this day." if earlier
-            else "No forecast was stored before this day, so there is none to compare with.")
     return html.Div([
         _header(payload, wedding_id),
         _prescale_controls(payload, wedding_id, engine.clock.now()),

@@ -33,7 +33,10 @@ def test_wedding_day_figure_draws_band_p50_actual_and_past_per_service():
     assert list(fig.data[3].y)[:4] == [1.0, 2.0, 3.0, None]   # missing actuals are gaps, not zeros
     shaded = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(shaded) == 2 * len(PHASES)                     # every phase on every service row
-    assert [a.text for a in fig.layout.annotations if a.text in ("preparation", "ceremony")] == ["preparation", "ceremony"]
+    labels = [a for a in fig.layout.annotations if a.text in ("preparation", "ceremony")]
+    assert [a.text for a in labels] == ["preparation", "ceremony"]          # labelled once, top row
+    assert all(a.x != 0 for a in labels)          # placed at the phase, not at the epoch (x = 0)
+    assert all(a.text for a in fig.layout.annotations)                       # no "new text" stubs
 
 
 def test_instances_figure_is_a_step_line_per_service():

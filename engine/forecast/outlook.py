@@ -137,7 +137,7 @@ def _round(values: np.ndarray) -> list[float]:
     return [round(float(v), 3) for v in values]
 
 
-def wedding_json(w: Wedding) -> dict:
+def wedding_context_json(w: Wedding) -> dict:
     """Return the wedding context shape of the predictions API."""
     return {"id": w.id, "name": w.name, "timezone": w.timezone, "ceremonyStart": _iso(w.ceremony_start),
             "receptionStart": _iso(w.reception_start), "receptionEnd": _iso(w.reception_end),
@@ -164,7 +164,7 @@ def outlook_json(outlook: Outlook, *, include_weddings: bool = True, include_cos
                    for w in outlook.weddings for phase, a, b in w.phase_spans()],
     }
     if include_weddings:
-        body["weddings"] = [wedding_json(w) for w in outlook.weddings]
+        body["weddings"] = [wedding_context_json(w) for w in outlook.weddings]
     if include_costs:
         body["costs"] = {"perHour": _round(outlook.cost_per_hour), "total": round(outlook.total_cost, 3),
                          "days": [{"date": d.day.isoformat(), "cost": d.cost, "budget": d.budget,

@@ -83,6 +83,7 @@ class ForecastService:
         self._checked_at: datetime | None = None
         self._calendar_key: int | None = None
         self._calendar_frame: pd.DataFrame | None = None
+        self._recent: tuple[datetime, dict] | None = None   # (when, pooled accuracy): see is_reliable
 
     # -- models ------------------------------------------------------------------------------
     def retrain(self) -> list[ModelVersion]:
@@ -229,7 +230,8 @@ class ForecastService:
                 scored = acc.accuracy_of(payload, actuals)
                 row.accuracy = json.dumps({s: a.as_dict() for s, a in scored.items()})
                 row.evaluated_at = self.clock.now()
-            return len(rows)
+        self._recent = None
+        return len(rows)
 
     def _actuals(self, service: str, hours: list[datetime]) -> np.ndarray:
         ts, values = self.store.series(service, METRIC, to_epoch_s(hours[0]), to_epoch_s(hours[-1]),
@@ -256,7 +258,11 @@ class ForecastService:
         except Exception:  # the scaling policy asks this every cycle: never let it fail
             log.exception("forecast models unavailable")
             return False
-        return acc.is_reliable(self.accuracy().get(service))
+        # the scaling policy asks every cycle: pool the record at most once a minute
+        now = self.clock.now()
+        if self._recent is None or not timedelta(0) <= now - self._recent[0] < RELOAD:
+            self._recent = (now, self.accuracy())
+        return acc.is_reliable(self._recent[1].get(service))
 
     def past_forecast(self, start: datetime, hours: int) -> dict:
         """Return the stored forecast made before ``start`` that covers it, with the actuals.

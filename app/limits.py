@@ -41,6 +41,12 @@ ROUTE_CLASSES = {
     "api.cancel_wedding": "actions",
     "api.openapi_json": "monitoring",
     "api.api_docs": "monitoring",
+    "api.import_wedding_csv": "actions",
+    "api.export_wedding_ics": "monitoring",
+    "api.request_prescale": "actions",
+    "api.create_prediction": "monitoring",
+    "api.get_prediction": "monitoring",
+    "api.prediction_accuracy": "monitoring",
 }
 
 

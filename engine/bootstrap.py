@@ -15,6 +15,7 @@ from engine.detect.live_anomaly import LiveAnomalyMonitor
 from engine.detect.notify import LogNotifier, Notifier
 from engine.detect.outbox import NotificationOutbox
 from engine.metrics.rollup_archive import RollupArchive
+from engine.forecast.service import ForecastService
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
 from engine.scaling.inputs import ScalingPolicy
@@ -69,6 +70,7 @@ class Engine:
     access_windows: AccessWindows
     threats: ThreatDetector
     backups: BackupService
+    forecasts: ForecastService
     state: dict = field(default_factory=dict)
     slow_queries: "SlowQueryLog | None" = None
     ingested: "IngestTally | None" = None
@@ -179,6 +181,44 @@ class Engine:
             "decisions", lambda session: [self.executor.submit(session, d, actor) for d in decisions],
             deferred=lambda: deferred_unit(self.executor, decisions, actor))
         return decisions if rows is None else rows
+
+    def retrain_forecasts(self) -> int:
+        """Fit and record a new forecast model version per service; return how many."""
+        return len(self.forecasts.retrain())
+
+    def track_forecasts(self) -> int:
+        """Store the next day's forecast and score the due ones; return how many were scored."""
+        return self.forecasts.track()
+
+    def forecast_is_reliable(self, service: str) -> bool:
+        """False when ``service`` has no forecast model or its recent accuracy is poor.
+
+        The scaling policy falls back to reactive scaling for that service then.
+        """
+        return self.forecasts.is_reliable(service)
+
+    def request_prescale(self, wedding_id: int, actor, note: str = "") -> list:
+        """Turn a coordinator's pre-scale request into pending decisions; return their rows.
+
+        Raises NotFound for an unknown wedding and Conflict when the wedding is over or the
+        current capacity already covers its forecast. Audited (the request and each decision).
+        """
+        from engine.errors import Conflict
+        from engine.forecast.prescale import propose_prescale
+
+        now = self.clock.now()
+        wedding, outlook = self.forecasts.wedding_outlook(wedding_id)
+        if wedding.window_end <= now:
+            raise Conflict(f"wedding #{wedding_id} is over")
+        current = {s.name: sum(self.actuator.sizes(s.name, now)) for s in self.services}
+        decisions = propose_prescale(wedding, outlook, list(self.services), current, now, actor.name, note)
+        if not decisions:
+            raise Conflict("the instances ordered now already cover this wedding's forecast")
+        with self.db.session() as session:
+            self.audit.record(session, now=now, actor=actor, action="wedding.prescale_request", outcome="ok",
+                              target=f"wedding:{wedding.id} {wedding.name}", reason=note.strip(),
+                              details={"services": [d.service for d in decisions]})
+            return [self.executor.submit(session, d, actor) for d in decisions]
 
     def evaluate_alerts(self) -> int:
         """Turn threshold crossings and live anomalies into alert transitions; return how many.
@@ -388,4 +428,10 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         threats=ThreatDetector(alerts, settings.threats),
         backups=BackupService(db, audit, clock, resolve_backup_dir(settings),
                               interval_s=settings.backup_interval_s),
+        # The Season page prices recommended capacity against the enforced budget when one is
+        # set, else against a planning budget (no approvals are asked for it).
+        forecasts=ForecastService(db=db, store=store, calendar=calendar.all, actuator=actuator,
+                                  services=services, clock=clock, secret_key=settings.secret_key,
+                                  daily_budget=(settings.daily_budget if settings.daily_budget is not None
+                                                else settings.planning_budget)),
     )

@@ -93,6 +93,9 @@ class Settings:
         A scheduled backup is due when the newest backup is older than this (default 1 h).
     backup_overdue_s : float
         The ``backups`` health component degrades when the newest verified backup is older.
+    planning_budget : float
+        Cost budget of a normal day (× 2.5 on a wedding day) the forecast pages price the
+        recommended capacity against while no ``daily_budget`` is enforced.
     """
 
     database_url: str
@@ -124,6 +127,7 @@ class Settings:
     backup_dir: Path | None = None
     backup_interval_s: float = 3600.0
     backup_overdue_s: float = 7200.0
+    planning_budget: float = 150.0
     extra: dict = field(default_factory=dict)
     actuator_kind: str = "simulated"
     kubernetes_namespace: str = "default"

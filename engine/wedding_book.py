@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.calendar import wedding_of
 from engine.errors import InvalidInput, NotFound
 from engine.security.audit import Actor, AuditLog
 from engine.storage.models import WeddingRow
+from engine.weddings import Wedding
 
 MAX_GUESTS = 5000
 MAX_NAME = 200
@@ -129,3 +132,11 @@ def wedding_json(row: WeddingRow) -> dict:
             "receptionEnd": row.reception_end.isoformat(), "guestCount": row.guest_count,
             "services": [s for s in row.services.split(";") if s], "priority": row.priority,
             "cancelled": row.cancelled}
+
+
+def stored_weddings(session: Session, *, include_cancelled: bool = False) -> list[Wedding]:
+    """Return every stored wedding (cancelled ones too when asked) by ceremony start."""
+    query = select(WeddingRow).order_by(WeddingRow.ceremony_start)
+    if not include_cancelled:
+        query = query.where(WeddingRow.cancelled.is_(False))
+    return [wedding_of(r) for r in session.execute(query).scalars()]

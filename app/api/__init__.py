@@ -50,7 +50,8 @@ def _engine_error(exc: WedscaleError):
 def register_api(server: Flask) -> None:
     """Register the API blueprint and make every ``/api`` error answer JSON."""
     from app.api import (  # noqa: F401  (routes attach to bp)
-        alerts, audit_routes, breakglass, ingest, monitoring, scaling, spec_routes, weddings)
+        alerts, audit_routes, breakglass, ingest, monitoring, predictions, scaling, spec_routes,
+        wedding_files, weddings)
 
     server.url_map.converters["int"] = IdConverter  # before the rules are added
     server.register_blueprint(bp)

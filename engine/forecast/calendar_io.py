@@ -25,6 +25,7 @@ DEFAULT_CEREMONY = pd.Timedelta(hours=1)
 DEFAULT_RECEPTION = pd.Timedelta(hours=4)
 CALENDAR_COLUMNS = ("start", "guest_count", "expected_peak_rps", "reception_start", "reception_end")
 _CSV_COLUMNS = ("date", "start_time", "guest_count")
+_NORMALIZED = "wedscale_normalized_calendar"
 _DTYPES = {"start": "datetime64[ns]", "guest_count": "float64", "expected_peak_rps": "float64",
            "reception_start": "datetime64[ns]", "reception_end": "datetime64[ns]"}
 
@@ -47,7 +48,12 @@ def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
 
     Accepts frames with ``start`` or with ``date`` and ``start_time``; missing optional
     columns are filled (see the module docstring). Raises ValueError on a malformed frame.
+    A frame this function returned (or a row selection of it) is returned as is: forecasts
+    on a stored calendar pay for its checks once, not on every prediction.
     """
+    if isinstance(calendar, pd.DataFrame) and calendar.attrs.get(_NORMALIZED) and \
+            tuple(calendar.columns) == CALENDAR_COLUMNS:
+        return calendar
     if calendar is None or len(calendar) == 0:
         return pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in CALENDAR_COLUMNS})
     if not isinstance(calendar, pd.DataFrame):
@@ -76,7 +82,9 @@ def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
                         "reception_end": rec_end})
     if out[["start", "reception_start", "reception_end"]].isna().any().any():
         raise ValueError("calendar has a wedding without a valid start time")
-    return out.sort_values("start", kind="stable").reset_index(drop=True)
+    out = out.sort_values("start", kind="stable").reset_index(drop=True)
+    out.attrs[_NORMALIZED] = True
+    return out
 
 
 def read_calendar_csv(path: Path) -> pd.DataFrame:

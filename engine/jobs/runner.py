@@ -215,12 +215,13 @@ def default_jobs(engine) -> list[JobSpec]:
                  "flush_writes": 5.0,
                  # checks whether a backup is due (hourly, or a wedding window within the hour
                  # without a pre-wedding backup); the backup itself is taken at most hourly
-                 "backups": BACKUP_CHECK_S,
+                 "backups": BACKUP_CHECK_S, "retrain_forecasts": 6 * 3600.0, "track_forecasts": 3600.0,
                  **engine.settings.job_intervals_s}
     calls = {"collect_metrics": engine.collect_metrics, "evaluate_alerts": engine.evaluate_alerts,
              "autoscale": engine.run_autoscaler, "check_health": engine.record_health,
              "deliver_notifications": engine.deliver_notifications,
              "flush_rollups": engine.flush_rollups, "check_orders": engine.check_orders,
              "detect_threats": engine.detect_threats, "flush_writes": engine.flush_writes,
-             "backups": engine.run_backups}
+             "backups": engine.run_backups, "retrain_forecasts": engine.retrain_forecasts,
+             "track_forecasts": engine.track_forecasts}
     return [JobSpec(name, float(intervals[name]), call) for name, call in calls.items()]

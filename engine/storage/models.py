@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from engine.storage.types import UTCDateTime
@@ -365,3 +365,49 @@ class BackupRow(Base):
     verify_detail: Mapped[str] = mapped_column(Text, default="")
     # Measured time to restore this file into a scratch database: the recovery-time figure.
     restore_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ForecastModelRow(Base):
+    """One trained forecaster (a model version): which service and metric, on what history.
+
+    ``blob`` is the pickled fitted model, signed with a key derived from the secret key
+    (``signature``), so a row written by someone with only database access is never loaded.
+    """
+
+    __tablename__ = "forecast_models"
+    __table_args__ = (Index("ix_forecast_models_service_metric", "service", "metric", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(64))
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    history_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    history_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    n_hours: Mapped[int] = mapped_column(Integer)
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[str] = mapped_column(String(64))
+
+
+class ForecastRow(Base):
+    """A stored forecast (a prediction): its request, result, model versions and accuracy.
+
+    ``payload`` is the JSON answer of the predictions API; ``accuracy`` (JSON, per service
+    MAPE and p10–p90 coverage) is filled once every forecast hour has an actual.
+    """
+
+    __tablename__ = "forecasts"
+    __table_args__ = (Index("ix_forecasts_end_evaluated", "end_at", "evaluated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    wedding_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model_versions: Mapped[str] = mapped_column(Text, default="{}")
+    request: Mapped[str] = mapped_column(Text, default="{}")
+    payload: Mapped[str] = mapped_column(Text)
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    accuracy: Mapped[str | None] = mapped_column(Text, nullable=True)

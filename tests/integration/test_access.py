@@ -54,6 +54,12 @@ ROUTES = {
     "/api/scalability/metrics": OPS,
     "/api/scalability/weddings": COORD_UP,
     "/api/scalability/weddings/<int:wedding_id>": COORD_UP,
+    "/api/scalability/weddings/import": COORD_UP,
+    "/api/scalability/weddings.ics": COORD_UP,
+    "/api/scalability/weddings/<int:wedding_id>/prescale": COORD_UP,
+    "/api/scalability/predictions": COORD_UP,
+    "/api/scalability/predictions/<int:prediction_id>": COORD_UP,
+    "/api/scalability/predictions/accuracy": COORD_UP,
     "/api/scalability/breakglass": OPS,
     "/api/scalability/breakglass/<int:grant_id>": ADMIN,
     "/api/scalability/decisions": ALL,
@@ -72,6 +78,8 @@ PAGE_ROLES = {
     "/alerts": ALL,
     "/scaling": ALL,
     "/weddings": COORD_UP,
+    "/forecast": COORD_UP,
+    "/season": COORD_UP,
     "/audit": ADMIN,
     "/users": ADMIN,
     "/health": ADMIN,
@@ -110,6 +118,13 @@ CALLBACK_ROLES = {
     ("security-feedback.children", "security-grants-box.children"): ADMIN,
     ("backups-feedback.children", "backups-grid.rowData", "backups-status.children"): ADMIN,
     ("backups-restore-modal.is_open", "backups-restore-target.children", "backups-restore-typed.value"): ADMIN,
+    ("wedding-ceremony.value", "wedding-date.value", "wedding-guests.value", "wedding-name.value",
+     "wedding-priority.value", "wedding-reception-end.value", "wedding-reception-start.value",
+     "wedding-services.value", "wedding-zone.value"): COORD_UP,
+    ("wedding-edit-pick.options", "weddings-feedback.children", "weddings-table-box.children"): COORD_UP,
+    ("wedding-edit-pick.options", "weddings-import-report.children", "weddings-table-box.children"): COORD_UP,
+    ("forecast-body.children", "forecast-wedding.value"): COORD_UP,
+    ("forecast-prescale-feedback.children",): COORD_UP,
     ("page-content.children",): "router",
 }
 
@@ -123,6 +138,8 @@ API_GETS = {
     "/api/scalability/weddings": COORD_UP,
     "/api/openapi.json": ALL,
     "/api/docs": ALL,
+    "/api/scalability/weddings.ics": COORD_UP,
+    "/api/scalability/predictions/accuracy": COORD_UP,
 }
 
 API_POSTS = {
@@ -130,6 +147,7 @@ API_POSTS = {
     "/api/scalability/alerts/999/silence": OPS,
     "/api/scalability/decisions/999/approve": OPS,
     "/api/scalability/decisions/999/reject": OPS,
+    "/api/scalability/weddings/999/prescale": COORD_UP,
 }
 
 
@@ -269,3 +287,15 @@ def test_scale_action_by_role(login_as, role):
     assert response.status_code == (422 if role in OPS else 403)
     emergency = client.post("/api/scalability/actions/scale", json={"action": "emergency_scale"})
     assert emergency.status_code == (422 if role in ADMIN else 403)
+
+
+@pytest.mark.parametrize("role", [V, C, O, A])
+def test_forecast_and_calendar_routes_by_role(login_as, role):
+    client = login_as(role)
+    allowed = role in COORD_UP
+    # past the check: an unknown prediction is 404, a bad body 422, an empty CSV 422
+    assert client.get("/api/scalability/predictions/999").status_code == (404 if allowed else 403)
+    assert client.post("/api/scalability/predictions", json={"timeHorizonHours": 0}).status_code == \
+        (422 if allowed else 403)
+    assert client.post("/api/scalability/weddings/import", data=b"",
+                       content_type="text/csv").status_code == (422 if allowed else 403)

@@ -6,7 +6,8 @@ from flask import current_app, jsonify
 from flask_login import current_user
 
 from app.access import require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import json_body
 from engine.forecast.requests import parse_prediction_request
 from engine.security.permissions import Permission
@@ -17,6 +18,8 @@ def _engine():
 
 
 @bp.post("/scalability/predictions")
+@documented(Permission.FORECASTS_READ, body=schemas.PredictionBodySchema,
+            responses={201: schemas.PredictionSchema}, errors=(404, 409))
 def create_prediction():
     """Forecast the next ``timeHorizonHours`` hours (or one wedding's day); store and return it."""
     require(Permission.FORECASTS_READ)
@@ -26,6 +29,7 @@ def create_prediction():
 
 
 @bp.get("/scalability/predictions/<int:prediction_id>")
+@documented(Permission.FORECASTS_READ, responses={200: schemas.PredictionSchema})
 def get_prediction(prediction_id: int):
     """A stored prediction, with its accuracy once its hours have passed."""
     require(Permission.FORECASTS_READ)
@@ -33,6 +37,7 @@ def get_prediction(prediction_id: int):
 
 
 @bp.get("/scalability/predictions/accuracy")
+@documented(Permission.FORECASTS_READ, responses={200: schemas.AccuracySchema})
 def prediction_accuracy():
     """MAPE and p10–p90 coverage per service over the last 7 days, and whether it is reliable."""
     require(Permission.FORECASTS_READ)

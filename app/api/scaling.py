@@ -19,6 +19,7 @@ from engine.scaling.manual import ManualRequest
 from engine.security.permissions import Permission
 
 MAX_SERVICES = 20
+MAX_UNIX_S = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can hold
 STATUSES = ["pending_approval", "executing", "executed", "failed", "rejected", "expired"]
 
 
@@ -85,6 +86,8 @@ def list_decisions():
         raise InvalidInput("limit must be a whole number", {"parameter": "limit"}) from None
     engine = _engine()
     since = number("since", None)
+    if since is not None and not 0 <= since <= MAX_UNIX_S:
+        raise InvalidInput("since must be Unix seconds between 1970 and 9999", {"parameter": "since"})
     filters = {"service": _one("service", engine.service_names()), "status": _one("status", STATUSES),
                "trigger": _one("trigger", [t.value for t in Trigger]),
                "category": _one("category", [c.value for c in Category]),

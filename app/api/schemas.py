@@ -9,8 +9,9 @@ schemathesis test (tests/integration/test_openapi_fuzz.py) catches a handler tha
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, fields, validate
 
+from engine.forecast.requests import MAX_HORIZON_HOURS
 from engine.scaling.manual import ACTIONS, MAX_REASON, URGENCIES
 from engine.services import METRIC_IDS
 from engine.wedding_book import MAX_GUESTS, MAX_NAME
@@ -247,7 +248,7 @@ class DecisionsQuerySchema(Schema):
     trigger = fields.String(validate=validate.OneOf(
         ["reactive", "predictive", "prescale", "emergency", "manual"]))
     category = fields.String(validate=validate.OneOf(["auto_approved", "requires_approval", "emergency"]))
-    since = fields.Float(**_described("Unix seconds"))
+    since = fields.Float(validate=validate.Range(min=0, max=253402300799), **_described("Unix seconds"))
     limit = fields.Integer(validate=validate.Range(min=1, max=500), load_default=100)
 
 
@@ -350,3 +351,54 @@ class AuditRowSchema(Schema):
 class AuditPageSchema(Schema):
     total = fields.Integer(**_req)
     rows = fields.List(fields.Nested(AuditRowSchema), **_req)
+
+
+# ---------------------------------------------------------------------------------- forecasts
+class PredictionBodySchema(Schema):
+    """What to forecast; the handler refuses unknown fields (422 naming the first)."""
+
+    timeHorizonHours = fields.Integer(validate=validate.Range(min=1, max=MAX_HORIZON_HOURS), load_default=24)
+    includeWeddingContext = fields.Boolean(load_default=True)
+    includeCostEstimates = fields.Boolean(load_default=True)
+    weddingId = fields.Integer(allow_none=True, validate=validate.Range(min=1),
+                               **_described("forecast this wedding's day instead of the next hours"))
+    services = fields.List(fields.String(), allow_none=True, **_described("default: every service"))
+    start = fields.String(allow_none=True, **_described("first hour, ISO 8601 with zone (default: the next hour)",
+                                                         format="date-time"))
+
+
+class OpenSchema(Schema):
+    """An answer whose nested shape is documented in words (it grows with the forecast model)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class PredictionSchema(OpenSchema):
+    id = fields.Integer(**_req, **_described("read it again at /api/scalability/predictions/{id}"))
+
+
+class AccuracySchema(Schema):
+    services = fields.Dict(keys=fields.String(), values=fields.Dict(), **_req,
+                           **_described("per service: mape, coverage (p10–p90), n hours compared, reliable"))
+
+
+class ImportReportSchema(Schema):
+    rows = fields.Integer(**_req)
+    valid = fields.Integer(**_req)
+    created = fields.Integer(**_req)
+    createdIds = fields.List(fields.Integer(), **_req)
+    stored = fields.Boolean(**_req)
+    errors = fields.List(fields.Dict(), **_req, **_described("row, field, message per problem"))
+
+
+class ImportQuerySchema(Schema):
+    mode = fields.String(validate=validate.OneOf(["all_or_nothing", "valid_only"]), load_default="all_or_nothing")
+
+
+class IcsQuerySchema(Schema):
+    includeCancelled = fields.Boolean(load_default=False)
+
+
+class PrescaleBodySchema(BodySchema):
+    note = fields.String(**_described("why, for the operators who approve it"))

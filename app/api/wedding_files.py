@@ -6,7 +6,8 @@ from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 
 from app.access import actor_of, json_error, require
-from app.api import bp
+from app.api import bp, schemas
+from app.api.docs import documented
 from app.api.params import flag, text_field
 from engine.decoding import decode_upload
 from engine.scaling.executor import decision_json
@@ -26,6 +27,11 @@ def _upload_text() -> str:
 
 
 @bp.post("/scalability/weddings/import")
+@documented(Permission.WEDDINGS_WRITE, query=schemas.ImportQuerySchema,
+            body={"text/csv": {"type": "string"},
+                  "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
+                                                                                   "format": "binary"}}}},
+            responses={201: schemas.ImportReportSchema})
 def import_wedding_csv():
     """Import a wedding CSV (``text/csv`` body or a ``file`` form field).
 
@@ -47,6 +53,8 @@ def import_wedding_csv():
 
 
 @bp.get("/scalability/weddings.ics")
+@documented(Permission.WEDDINGS_READ, query=schemas.IcsQuerySchema,
+            responses={200: {"text/calendar": {"type": "string"}}})
 def export_wedding_ics():
     """The calendar as iCalendar (RFC 5545, UTC times); ``includeCancelled=true`` adds cancelled ones."""
     require(Permission.WEDDINGS_READ)
@@ -59,6 +67,8 @@ def export_wedding_ics():
 
 
 @bp.post("/scalability/weddings/<int:wedding_id>/prescale")
+@documented(Permission.PRESCALE_REQUEST, body=schemas.PrescaleBodySchema,
+            responses={201: schemas.DecisionListSchema}, errors=(409,))
 def request_prescale(wedding_id: int):
     """Ask operators to pre-scale for a wedding: one pending decision per service short of its forecast."""
     require(Permission.PRESCALE_REQUEST)

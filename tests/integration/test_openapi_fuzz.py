@@ -110,6 +110,12 @@ def test_successful_answers_match_their_schemas(fuzz_app):
     call("PUT", "/api/scalability/weddings/{wedding_id}", path_parameters={"wedding_id": wedding_id},
          body={**wedding, "guestCount": 200})
     call("GET", "/api/scalability/weddings", query={"includeCancelled": "true"})
+    csv = ("name,date,timezone,ceremony_start,reception_start,reception_end,guest_count,services,priority\n"
+           "Cleo & Dan,2026-07-04,Europe/London,14:00,16:00,23:00,120,api;real-time,false\n")
+    assert call("POST", "/api/scalability/weddings/import", media_type="text/csv", body=csv,
+                query={"mode": "all_or_nothing"})["created"] == 1
+    assert "BEGIN:VCALENDAR" in call("GET", "/api/scalability/weddings.ics", query={"includeCancelled": "true"})
+    call("GET", "/api/scalability/predictions/accuracy")
     call("POST", "/api/scalability/metrics", media_type="application/json",
          body={"samples": [{"service": "api", "metric": "cpu_pct", "ts": now_s - 5, "value": 41.5}]})
     call("POST", "/api/scalability/metrics", media_type="text/plain",

@@ -57,7 +57,9 @@ def install_callback_validation(app: Dash) -> None:
             return None
         if not request.is_json:
             return json_error(415, "unsupported_media_type", "callback requests are JSON")
-        problem = callback_body_problem(request.get_json(silent=True), app.callback_map)
+        # Clientside callbacks are in the map too but have no server function to run.
+        server_side = {key for key, spec in app.callback_map.items() if "callback" in spec}
+        problem = callback_body_problem(request.get_json(silent=True), server_side)
         if problem:
             return json_error(400, "bad_request", f"malformed callback request: {problem}")
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
 
 from engine.clock import to_epoch_s
 from engine.jobs.runner import EngineRunner, JobSpec
@@ -76,14 +75,16 @@ def test_exposition_has_requests_ingest_decisions_alerts_jobs(app, engine, clock
 
 
 def test_backup_age_reads_the_newest_verified_backup(app, engine, clock):
-    # The shape the backup module's table will have, reduced to the columns read here.
-    with engine.db.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE backups (id INTEGER PRIMARY KEY, created_at DATETIME, verify_ok BOOLEAN)"))
     client = app.server.test_client()
-    assert "wedscale_backup_age_seconds" not in scrape(client)  # table, but nothing verified yet
-    stamp = lambda dt: dt.replace(tzinfo=None).isoformat(sep=" ")  # noqa: E731 (naive UTC, as stored)
-    with engine.db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO backups (created_at, verify_ok) VALUES (:a, 1), (:b, 0), (:c, NULL)"),
-                     {"a": stamp(clock.now() - timedelta(hours=3)), "b": stamp(clock.now() - timedelta(hours=1)),
-                      "c": stamp(clock.now())})
+    assert "wedscale_backup_age_seconds" not in scrape(client)  # nothing verified yet
+    with engine.db.session() as session:
+        for hours_ago, ok in ((3, True), (1, False), (0, None)):
+            session.add(_backup_row(clock.now() - timedelta(hours=hours_ago), ok))
     assert scrape(client)["wedscale_backup_age_seconds"][()] == 3 * 3600
+
+
+def _backup_row(created_at, verify_ok):
+    from engine.storage.models import BackupRow
+
+    return BackupRow(created_at=created_at, kind="manual", dialect="sqlite", path="/nowhere.db.gz",
+                     size_bytes=1, sha256="0" * 64, verify_ok=verify_ok)

@@ -102,7 +102,7 @@ def test_wedding_day_forecast_shape_and_plan(ready):
         assert f.p50[ceremony] > 2 * f.p50[4]
     steps = [s for s in outlook.timeline if s.wedding_id == wedding.id]
     assert steps and all(s.ready_by < s.phase_start for s in steps)
-    assert outlook.days[0].wedding_day and outlook.days[0].budget == 2.5 * ready.settings.daily_budget
+    assert outlook.days[0].wedding_day and outlook.days[0].budget == 2.5 * ready.settings.planning_budget
 
 
 def test_the_same_inputs_give_the_same_forecast(ready):

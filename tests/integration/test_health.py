@@ -101,16 +101,17 @@ def test_unreachable_actuator_degrades(engine):
     assert report.status == DEGRADED
 
 
-def test_backups_component_appears_with_the_table_and_goes_overdue(engine, clock):
+def test_backups_component_goes_overdue(engine, clock):
+    from engine.storage.models import BackupRow
+
     _run_all(_runner(engine))
     engine.state["started_at"] = clock.now()
-    assert "backups" not in _components(engine)[1]
-    with engine.db.engine.begin() as conn:
-        conn.execute(text("CREATE TABLE backups (id INTEGER PRIMARY KEY, created_at DATETIME, verify_ok BOOLEAN)"))
-        conn.execute(text("INSERT INTO backups (created_at, verify_ok) VALUES (:t, 1)"),
-                     {"t": clock.now().replace(tzinfo=None).isoformat(sep=" ")})
+    assert _components(engine)[1]["backups"].status == HEALTHY  # the first backup is not due yet
+    with engine.db.session() as session:
+        session.add(BackupRow(created_at=clock.now(), kind="manual", dialect="sqlite", path="/nowhere.db.gz",
+                              size_bytes=1, sha256="0" * 64, verify_ok=True))
     assert _components(engine)[1]["backups"].status == HEALTHY
-    clock.advance(hours=27)
+    clock.advance(seconds=engine.settings.backup_overdue_s + 60)
     assert _components(engine)[1]["backups"].status == DEGRADED
 
 

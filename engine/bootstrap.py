@@ -18,6 +18,7 @@ from engine.metrics.rollup_archive import RollupArchive
 from engine.forecast.service import ForecastService
 from engine.scaling.autoscaler import Autoscaler
 from engine.scaling.executor import Executor
+from engine.scaling.forecast_feed import ForecastFeed
 from engine.scaling.inputs import ScalingPolicy
 from engine.scaling.pins import Pins
 from engine.clock import Clock, SystemClock, from_epoch_s, to_epoch_s
@@ -412,6 +413,12 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
                        verify_margin_s=settings.order_verify_margin_s)
     executor = Executor(actuator, audit, orders, approval_ttl_s=settings.approval_ttl_minutes * 60.0)
     writes = WriteBehind(db, clock, settings.write_queue_max)
+    # The Season page prices recommended capacity against the enforced budget when one is set,
+    # else against a planning budget (no approvals are asked for it).
+    forecasts = ForecastService(db=db, store=store, calendar=calendar.all, actuator=actuator,
+                                services=services, clock=clock, secret_key=settings.secret_key,
+                                daily_budget=(settings.daily_budget if settings.daily_budget is not None
+                                              else settings.planning_budget))
     return Engine(
         settings=settings, clock=clock, db=db, audit=audit,
         accounts=Accounts(audit, clock, settings.session_idle_minutes,
@@ -420,7 +427,8 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         actuator=actuator, source=source, store=store,
         alerts=alerts, executor=executor, breakglass=BreakGlass(audit, alerts),
         weddings=WeddingBook(audit), pins=Pins(audit),
-        autoscaler=Autoscaler(ScalingPolicy(daily_budget=settings.daily_budget)),
+        autoscaler=Autoscaler(ScalingPolicy(daily_budget=settings.daily_budget),
+                              forecast_for=ForecastFeed(forecasts)),
         slow_queries=slow_queries, ingested=ingested,
         anomalies=LiveAnomalyMonitor(settings.config.anomaly, names), outbox=outbox,
         rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
@@ -428,10 +436,5 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         threats=ThreatDetector(alerts, settings.threats),
         backups=BackupService(db, audit, clock, resolve_backup_dir(settings),
                               interval_s=settings.backup_interval_s),
-        # The Season page prices recommended capacity against the enforced budget when one is
-        # set, else against a planning budget (no approvals are asked for it).
-        forecasts=ForecastService(db=db, store=store, calendar=calendar.all, actuator=actuator,
-                                  services=services, clock=clock, secret_key=settings.secret_key,
-                                  daily_budget=(settings.daily_budget if settings.daily_budget is not None
-                                                else settings.planning_budget)),
+        forecasts=forecasts,
     )

@@ -133,6 +133,11 @@ class ForecastService:
                 self.retrain()
             return dict(self._versions)
 
+    def has_loaded_model(self, service: str) -> bool:
+        """True when this process already holds a model for ``service`` (never trains one)."""
+        with self._lock:
+            return service in self._versions
+
     def _frame(self, weddings: list[Wedding]) -> pd.DataFrame:
         key = hash(tuple(weddings))
         if key != self._calendar_key or self._calendar_frame is None:

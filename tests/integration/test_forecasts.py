@@ -231,3 +231,25 @@ def test_viewer_cannot_request_a_prescale_or_forecast(ready, login_as):
     wedding = _next_wedding(ready)
     assert client.post(f"/api/scalability/weddings/{wedding.id}/prescale", json={}).status_code == 403
     assert client.post("/api/scalability/predictions", json={}).status_code == 403
+
+
+def test_the_autoscaler_reads_the_forecast_for_the_time_an_order_is_ready(ready, clock):
+    ready.forecasts.models()                                # this process has loaded the models
+    at = clock.now() + timedelta(minutes=3)
+    forecast = ready.autoscaler.forecast_for("api", at)
+    assert forecast is not None and forecast.at == at
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    expected = ready.forecasts.outlook(hour, 1, services=["api"], plan_timeline=False).services["api"]
+    assert (forecast.p50_rps, forecast.p90_rps) == (float(expected.p50[0]), float(expected.p90[0]))
+    assert 0 < forecast.p50_rps <= forecast.p90_rps
+
+
+def test_without_a_trusted_model_the_autoscaler_scales_reactively(ready, clock):
+    from engine.scaling.forecast_feed import ForecastFeed
+
+    assert ready.autoscaler.forecast_for("api", clock.now()) is None   # nothing loaded: no training here
+    ready.forecasts.models()
+    ready.forecasts.is_reliable = lambda service: service != "api"      # api's recent accuracy is poor
+    feed = ForecastFeed(ready.forecasts)
+    assert feed("api", clock.now()) is None
+    assert feed("database", clock.now()) is not None

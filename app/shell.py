@@ -14,19 +14,33 @@ from flask_login import current_user
 from app.access import audit_denial
 from app.pages.base import PageSpec
 from app.theme import theme_store, theme_toggle
+from engine.security.permissions import Permission
 
 URL = "url"
 PAGE_CONTENT = "page-content"
 NAV = "main-nav"
 
 
+# Admin pages sit in one "Admin" menu so the bar fits a laptop screen for every role.
+ADMIN_PERMISSIONS = frozenset({Permission.AUDIT_READ, Permission.USERS_ADMIN, Permission.HEALTH_READ,
+                               Permission.BACKUPS_ADMIN, Permission.SECURITY_READ, Permission.SETTINGS_ADMIN})
+ADMIN_MENU = "nav-admin"
+
+
+def _label(p: PageSpec):
+    return [html.I(className=f"bi {p.icon} me-1"), p.title] if p.icon else p.title
+
+
 def _nav(pages: list[PageSpec], demo: bool) -> dbc.Navbar:
-    links = [
-        dbc.NavItem(dbc.NavLink(
-            [html.I(className=f"bi {p.icon} me-1"), p.title] if p.icon else p.title,
-            href=p.path, active="exact", id=f"nav-{p.path.strip('/') or 'overview'}"))
-        for p in pages if current_user.can(p.permission)
-    ]
+    allowed = [p for p in pages if current_user.can(p.permission)]
+    links = [dbc.NavItem(dbc.NavLink(_label(p), href=p.path, active="exact",
+                                     id=f"nav-{p.path.strip('/') or 'overview'}"))
+             for p in allowed if p.permission not in ADMIN_PERMISSIONS]
+    admin = [dbc.DropdownMenuItem(_label(p), href=p.path, id=f"nav-{p.path.strip('/')}")
+             for p in allowed if p.permission in ADMIN_PERMISSIONS]
+    if admin:
+        links.append(dbc.DropdownMenu(admin, label=[html.I(className="bi bi-shield-lock me-1"), "Admin"],
+                                      nav=True, in_navbar=True, id=ADMIN_MENU, align_end=True))
     user_box = html.Div(
         [
             theme_toggle(),
@@ -37,9 +51,8 @@ def _nav(pages: list[PageSpec], demo: bool) -> dbc.Navbar:
         ],
         className="d-flex align-items-center ms-auto",
     )
-    brand = dbc.NavbarBrand(["Wedscale", dbc.Badge("demo mode", color="warning", text_color="dark",
-                                                   className="ms-2", id="demo-badge")]
-                            if demo else "Wedscale", href="/")
+    # Demo mode is said by the banner above the bar; the bar keeps its width for the pages.
+    brand = dbc.NavbarBrand("Wedscale", href="/")
     return dbc.Navbar(
         dbc.Container([brand, dbc.Nav(links, navbar=True, id=NAV, className="me-auto"), user_box],
                       fluid=True),

@@ -25,8 +25,14 @@ def browser_login(dash_duo, engine, role: Role) -> None:
 
 
 def nav_links(dash_duo) -> set[str]:
-    """Return the hrefs shown in the navigation bar."""
-    return {a.get_attribute("pathname") for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#main-nav a")}
+    """Return the hrefs shown in the navigation bar, the Admin menu's included (opened first)."""
+    toggles = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#main-nav .dropdown-toggle")
+    for toggle in toggles:
+        toggle.click()
+    if toggles:
+        dash_duo.wait_for_element("#main-nav .dropdown-menu a")
+    links = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#main-nav a:not(.dropdown-toggle)")
+    return {a.get_attribute("pathname") for a in links}
 
 
 @pytest.fixture

@@ -5,12 +5,16 @@ from __future__ import annotations
 import socket
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from engine.security.permissions import Role
 from tests.conftest import ROLE_USER, create_user
 
 pytestmark = pytest.mark.browser
+
+# Dash re-renders elements on every tick: a wait must look the element up again, not fail.
+REDRAWN = (NoSuchElementException, StaleElementReferenceException)
 
 
 def browser_login(dash_duo, engine, role: Role) -> None:

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from engine.security.permissions import Role
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import REDRAWN, browser_login
 from tests.integration.test_alerts import raise_latency_alert
 
 pytestmark = pytest.mark.browser
@@ -26,14 +26,14 @@ def test_operator_acknowledges_an_incident_alert_in_the_ui(served, engine, clock
     served.find_element("#alerts-note").send_keys("on it")
     served.find_element("#alerts-ack").click()
     served.wait_for_element("#alerts-ok", timeout=20)
-    WebDriverWait(served.driver, 20).until(
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(
         lambda d: "acknowledged" in d.find_element(By.ID, f"alert-row-{alert.id}").text)
     with engine.db.session() as session:
         row = session.get(type(alert), alert.id)
         assert (row.state, row.acknowledged_by, row.note) == ("acknowledged", "operator", "on it")
     # The live charts of the service mark the alert with its new state.
     served.driver.get(served.server.url + "/live")
-    WebDriverWait(served.driver, 20).until(lambda d: "⚠ critical (acknowledged)" in d.execute_script(ANNOTATIONS_JS))
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(lambda d: "⚠ critical (acknowledged)" in d.execute_script(ANNOTATIONS_JS))
 
 
 FORGE_ACK_JS = """

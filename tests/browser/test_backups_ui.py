@@ -8,7 +8,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine.security.permissions import Role
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import REDRAWN, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +22,15 @@ def rows(served):
 
 
 def select_first_row(served) -> None:
-    WebDriverWait(served.driver, 20).until(EC.element_to_be_clickable(ROW)).click()
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(EC.element_to_be_clickable(ROW)).click()
 
 
 def restore_with(served, typed: str) -> None:
     """Select the first row, open the dialog once it is idle, type ``typed`` and confirm."""
-    WebDriverWait(served.driver, 20).until(EC.invisibility_of_element_located(TYPED))
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(EC.invisibility_of_element_located(TYPED))
     select_first_row(served)
     served.find_element("#backups-restore-open").click()
-    WebDriverWait(served.driver, 20).until(EC.visibility_of_element_located(TYPED)).send_keys(typed)
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(EC.visibility_of_element_located(TYPED)).send_keys(typed)
     assert "Restore backup 1" in served.find_element("#backups-restore-target").text
     served.find_element("#backups-restore-confirm").click()
 
@@ -40,11 +40,11 @@ def test_admin_backs_up_verifies_and_restores_with_the_typed_id(served, engine):
     served.driver.get(served.server.url + "/backups")
     served.wait_for_element("#backups-create", timeout=20).click()
     assert "Backup 1 written" in served.wait_for_element("#backups-ok", timeout=30).text
-    WebDriverWait(served.driver, 20).until(lambda _: len(rows(served)) == 1)
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(lambda _: len(rows(served)) == 1)
 
     select_first_row(served)
     served.find_element("#backups-verify").click()
-    WebDriverWait(served.driver, 30).until(lambda _: "verified" in served.find_element("#backups-ok").text)
+    WebDriverWait(served.driver, 30, ignored_exceptions=REDRAWN).until(lambda _: "verified" in served.find_element("#backups-ok").text)
     assert "verified" in rows(served)[0].text
 
     restore_with(served, "2")

@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from engine.security.permissions import Role
 from engine.storage.models import ForecastRow, WeddingRow
-from tests.browser.conftest import browser_login, nav_links
+from tests.browser.conftest import REDRAWN, browser_login, nav_links
 from tests.integration.test_forecasts import _next_wedding, db_url, forecast_template, ready  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,10 @@ def test_coordinator_opens_a_wedding_forecast(served, ready):
     assert {"/weddings", "/forecast", "/season"} <= nav_links(served)
     served.driver.get(served.server.url + "/weddings")
     served.wait_for_element(f"#wedding-forecast-{wedding.id}", timeout=20).click()
-    WebDriverWait(served.driver, 30).until(
+    WebDriverWait(served.driver, 30, ignored_exceptions=REDRAWN).until(
         lambda d: wedding.name in d.find_element(By.ID, "forecast-title").text)
     # one p50 line per service, the pre-scale timeline and the accuracy table are on the page
-    WebDriverWait(served.driver, 20).until(
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(
         lambda d: d.execute_script(BAND_TRACES_JS) == len(ready.service_names()))
     assert served.find_element("#forecast-timeline").text.count("preparation") >= 1
     assert served.find_element("#forecast-accuracy")
@@ -73,7 +73,7 @@ def test_viewer_cannot_edit_weddings(served, app, engine):
     browser_login(served, engine, Role.SCALABILITY_VIEWER)
     assert not {"/weddings", "/forecast", "/season"} & nav_links(served)
     served.driver.get(served.server.url + "/weddings")
-    WebDriverWait(served.driver, 20).until(lambda d: "not allow" in d.page_source)
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(lambda d: "not allow" in d.page_source)
     assert served.driver.find_elements(By.ID, "weddings-controls") == []
     assert served.driver.find_elements(By.ID, "wedding-save") == []
     served.driver.get(served.server.url + "/")

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine.security.permissions import Role
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import REDRAWN, browser_login
 from tests.integration.test_alerts import raise_latency_alert
 
 pytestmark = pytest.mark.browser
@@ -49,11 +49,11 @@ def open_live(served, engine, role=Role.SCALABILITY_VIEWER) -> None:
     browser_login(served, engine, role)
     served.driver.get(served.server.url + "/live")
     served.wait_for_element("#live-graph .js-plotly-plot", timeout=20)
-    WebDriverWait(served.driver, 20).until(lambda d: d.execute_script(POINTS_JS) > 0)
+    WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(lambda d: d.execute_script(POINTS_JS) > 0)
 
 
 def wait(served, condition, timeout: float = 20):
-    return WebDriverWait(served.driver, timeout).until(lambda d: condition())
+    return WebDriverWait(served.driver, timeout, ignored_exceptions=REDRAWN).until(lambda d: condition())
 
 
 def test_live_graph_extends_with_the_collected_values(served, engine, clock):
@@ -109,8 +109,7 @@ def test_stopped_source_shows_the_stale_state(served, engine, clock):
     served.wait_for_element("#live-fresh", timeout=20)
     engine.source.stop()
     collect(engine, clock, 12)  # the clock runs on, nothing arrives
-    served.wait_for_element("#live-stale", timeout=20)
-    assert "Data is stale since 14:00 UTC" in served.find_element("#live-stale").text
+    served.wait_for_contains_text("#live-stale", "Data is stale since 14:00 UTC", timeout=20)
     engine.source.resume()
     collect(engine, clock)
     served.wait_for_element("#live-fresh", timeout=20)
@@ -128,7 +127,7 @@ def test_incident_alert_is_marked_on_the_chart_and_the_overview(served, engine, 
     browser_login(served, engine, Role.SCALABILITY_OPERATOR)
     served.wait_for_element("#overview-status-api", timeout=20)
     wait(served, lambda: served.find_element("#overview-status-api").text == "critical")
-    assert served.find_element("#overview-status-database").text == "ok"
+    served.wait_for_text_to_equal("#overview-status-database", "ok", timeout=20)
     served.driver.get(served.server.url + "/live")
     served.wait_for_element("#live-graph .js-plotly-plot", timeout=20)
     wait(served, lambda: "⚠ critical (firing)" in served.driver.execute_script(ANNOTATIONS_JS))

@@ -5,12 +5,11 @@ order is refused."""
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from engine.security.permissions import Role
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import REDRAWN, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +30,7 @@ def test_operator_scales_up_and_sees_instances_after_the_delay(served, engine, c
     order(served, "scale_up", None, "ceremony at 15:00")
     served.wait_for_element("#scale-summary-body", timeout=20)
     # The modal fades in; its text reads empty until it is visible.
-    summary = WebDriverWait(served.driver, 20).until(
+    summary = WebDriverWait(served.driver, 20, ignored_exceptions=REDRAWN).until(
         lambda d: d.find_element(By.ID, "scale-summary-body").text)
     assert f"api: {ready_before} →" in summary and "Rollback plan" in summary
     assert "autoscaler" in summary  # whether its next cycle would override the change
@@ -40,7 +39,7 @@ def test_operator_scales_up_and_sees_instances_after_the_delay(served, engine, c
     assert int(served.find_element("#ready-api").text) == ready_before  # not before the delay
     clock.advance(seconds=engine.services[0].provisioning_delay_s + 1)
     # the table is re-rendered every tick: an element read mid-swap is simply read again
-    WebDriverWait(served.driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+    WebDriverWait(served.driver, 30, ignored_exceptions=REDRAWN).until(
         lambda d: int(d.find_element(By.ID, "ready-api").text) > ready_before)
     with engine.db.session() as session:
         from engine.storage.models import DecisionRow

@@ -105,14 +105,22 @@ def _live_tick_body(port: int, cookie: str) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     status, _, body = _request(conn, "GET", "/_dash-dependencies", headers={"Cookie": cookie})
     assert status == 200, status
-    dep = next(d for d in json.loads(body) if any(i["id"] == "live-tick" for i in d["inputs"]))
+    # The interval pulses in the browser (clientside); the server callback runs on the pulse.
+    dep = next(d for d in json.loads(body)
+               if any(i["id"] == "live-pulse" for i in d["inputs"]) and "extendData" in d["output"])
     outputs = [{"id": part.split(".")[0], "property": part.split(".")[1].split("@")[0]}
                for part in dep["output"].strip(".").split("...")]
-    cursor = {"service": "api", "ts": time.time() - 60}
-    return json.dumps({"output": dep["output"], "outputs": outputs,
-                       "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
-                       "changedPropIds": ["live-tick.n_intervals"],
-                       "state": [{"id": "live-cursor", "property": "data", "value": cursor}]})
+    cursor = {"service": "api", "range": "15m", "ts": time.time() - 60, "ticks": 0}
+    values = {"live-cursor": cursor, "live-service": "api", "live-range": "15m"}
+    body = json.dumps({"output": dep["output"], "outputs": outputs,
+                       "inputs": [{"id": "live-pulse", "property": "data", "value": 1}],
+                       "changedPropIds": ["live-pulse.data"],
+                       "state": [{"id": st["id"], "property": st["property"], "value": values[st["id"]]}
+                                 for st in dep["state"]]})
+    status, _, answer = _request(conn, "POST", "/_dash-update-component", body,
+                                 {"Content-Type": "application/json", "Cookie": cookie})
+    assert status == 200, f"the live tick request is refused ({status}): {answer[:200]!r}"
+    return body
 
 
 def _client_process(args) -> list[tuple[float, int]]:

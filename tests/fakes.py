@@ -77,3 +77,16 @@ class FakeActuator:
     def order_ids(self) -> list[str]:
         """Return the order ids received, in order, duplicates included."""
         return [order_id for order_id, _, _ in self.received]
+
+
+class HeldLock:
+    """A leader lock this process always holds (runner tests without a real lock)."""
+
+    def try_acquire(self):
+        return True
+
+    def holds(self):
+        return True
+
+    def release(self):
+        pass

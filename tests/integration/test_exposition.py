@@ -12,17 +12,7 @@ from engine.scaling.manual import ManualRequest
 from engine.security.permissions import Role
 from engine.storage.models import User
 from tests.conftest import TEST_ACTOR, create_user
-
-
-class HeldLock:
-    def try_acquire(self):
-        return True
-
-    def holds(self):
-        return True
-
-    def release(self):
-        pass
+from tests.fakes import HeldLock
 
 
 def scrape(client) -> dict[str, dict[tuple, float]]:

@@ -14,17 +14,7 @@ from engine.storage.db import Database
 from engine.storage.models import AlertRow, WeddingRow
 from engine.storage.table_sizes import table_sizes
 from tests.conftest import T0
-
-
-class HeldLock:
-    def try_acquire(self):
-        return True
-
-    def holds(self):
-        return True
-
-    def release(self):
-        pass
+from tests.fakes import HeldLock
 
 
 class DownActuator:

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from engine.jobs.runner import EngineRunner, JobSpec
 from engine.storage.db import Database
-
-
-class HeldLock:
-    def try_acquire(self):
-        return True
-
-    def holds(self):
-        return True
-
-    def release(self):
-        pass
+from tests.fakes import HeldLock
 
 
 def test_healthz_reports_components(client, engine):

@@ -43,6 +43,8 @@ def _nav(pages: list[PageSpec], demo: bool) -> dbc.Navbar:
                                       nav=True, in_navbar=True, id=ADMIN_MENU, align_end=True))
     user_box = html.Div(
         [
+            html.A(html.I(className="bi bi-braces"), href="/api/docs", title="API reference (OpenAPI)",
+                   className="btn btn-sm btn-link text-light me-1", id="nav-api-docs"),
             theme_toggle(),
             html.Span(current_user.username, className="me-2 fw-semibold text-light", id="nav-user"),
             dbc.Badge(current_user.role.label, color="secondary", className="me-3", id="nav-role"),

@@ -31,7 +31,7 @@ def _upload_text() -> str:
             body={"text/csv": {"type": "string"},
                   "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
                                                                                    "format": "binary"}}}},
-            responses={201: schemas.ImportReportSchema})
+            responses={201: schemas.ImportReportSchema}, tag="weddings")
 def import_wedding_csv():
     """Import a wedding CSV (``text/csv`` body or a ``file`` form field).
 
@@ -54,7 +54,7 @@ def import_wedding_csv():
 
 @bp.get("/scalability/weddings.ics")
 @documented(Permission.WEDDINGS_READ, query=schemas.IcsQuerySchema,
-            responses={200: {"text/calendar": {"type": "string"}}})
+            responses={200: {"text/calendar": {"type": "string"}}}, tag="weddings")
 def export_wedding_ics():
     """The calendar as iCalendar (RFC 5545, UTC times); ``includeCancelled=true`` adds cancelled ones."""
     require(Permission.WEDDINGS_READ)
@@ -68,7 +68,7 @@ def export_wedding_ics():
 
 @bp.post("/scalability/weddings/<int:wedding_id>/prescale")
 @documented(Permission.PRESCALE_REQUEST, body=schemas.PrescaleBodySchema,
-            responses={201: schemas.DecisionListSchema}, errors=(409,))
+            responses={201: schemas.DecisionListSchema}, errors=(409,), tag="weddings")
 def request_prescale(wedding_id: int):
     """Ask operators to pre-scale for a wedding: one pending decision per service short of its forecast."""
     require(Permission.PRESCALE_REQUEST)

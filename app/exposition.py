@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from engine.backup_age import newest_verified_backup_age_s
 from engine.storage.models import AlertRow, DecisionRow, JobRun
 
 
@@ -46,8 +45,8 @@ class EngineCollector:
         backup = GaugeMetricFamily("wedscale_backup_age_seconds",
                                    "Seconds since the newest backup whose restore verified")
         try:
-            age = newest_verified_backup_age_s(engine.db, engine.clock.now())
-        except Exception:  # no backups table yet, or the database is down
+            age = engine.backups.status().rpo_s
+        except Exception:  # the database is down
             age = None
         if age is not None:
             backup.add_metric([], age)

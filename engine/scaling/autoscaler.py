@@ -93,6 +93,9 @@ class Autoscaler:
         self.forecast_for = forecast_for
         self._memory: dict[str, ScalingMemory] = {}
         self._lock = threading.Lock()
+        # (changes today, pins, services waiting for approval) as last read from the database,
+        # kept for cycles while it is unreachable
+        self._last_db_view: tuple = ({}, {}, frozenset())
 
     def run_cycle(self, engine) -> list:
         """Run one cycle; return the recorded decision rows (empty when nothing changes).
@@ -137,7 +140,7 @@ class Autoscaler:
         except SQLAlchemyError:
             # The database is down: keep deciding from the last spend, pins and approvals we
             # read (DESIGN: the engine keeps scaling through an outage; writes are queued).
-            changes, pinned, waiting = getattr(self, "_last_db_view", ({}, {}, frozenset()))
+            changes, pinned, waiting = self._last_db_view
         spent = spent_today(changes, {n: r + p for n, (r, p) in sizes.items()},
                             {s.name: s.cost_per_hour for s in engine.services}, now)
         return CycleContext(now, engine.calendar.all(), sizes, spent, pinned, waiting)

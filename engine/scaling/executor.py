@@ -5,6 +5,10 @@ never scales twice: the actuator ignores an order id it has already applied, and
 desk (``engine.scaling.orders``) records each order before sending it, re-sends it only while
 the actuator does not have its size, verifies it and rolls it back on failure.
 
+A decision the autoscaler ordered while the database was unreachable keeps the id it was sent
+with (``deferred-…``, see ``engine.scaling.deferred``) and joins the same order life through
+``record_sent`` once the database is back.
+
 Decision statuses: ``pending_approval`` → (``executing`` →) ``executed`` | ``failed``, or
 ``rejected`` / ``expired`` (not approved within ``approval_ttl_s``; 30 min by default).
 """
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.scaling.decision import Category, ScaleDecision
-from engine.scaling.orders import ACCEPTED, DONE, FAILED as ORDER_FAILED, OrderDesk, order_json
+from engine.scaling.orders import ACCEPTED, DONE, FAILED as ORDER_FAILED, OrderDesk, SentOrder, order_json
 from engine.security.audit import SYSTEM, Actor, AuditLog
 from engine.storage.models import DecisionRow, ScaleOrderRow
 
@@ -78,6 +82,32 @@ class Executor:
                               reason=decision.reason, details=self._details(row))
             return row
         self._order(session, row, actor, decision.created_at, action)
+        return row
+
+    def record_sent(self, session: Session, decision: ScaleDecision, actor: Actor,
+                    sent: SentOrder) -> DecisionRow:
+        """Record a decision whose order went out before it could be recorded; return its row.
+
+        For decisions ordered while the database was unreachable: the row keeps the decision's
+        time and the order id it was sent with, is audited as made then, and its order joins
+        the order desk (``OrderDesk.record_sent``), which verifies it by its deadline, rolls
+        it back with an alert when it fails, and reconciles it after a restart. A failed send
+        makes a failed decision and order, with an alert. Idempotent on the order id: a unit
+        replayed twice returns the first row and orders nothing. Does not commit.
+        """
+        existing = session.execute(select(DecisionRow).where(DecisionRow.order_id == sent.order_id)).scalar()
+        if existing is not None:
+            return existing
+        row = _row_of(decision, actor, EXECUTING)
+        row.order_id = sent.order_id
+        session.add(row)
+        session.flush()
+        self.audit.record(session, now=decision.created_at, actor=actor, action=f"scale.{decision.trigger.value}",
+                          outcome="error" if sent.error else "ordered", target=row.service, reason=row.reason,
+                          details={**self._details(row), "recorded_after_outage": True})
+        self.orders.record_sent(session, sent, decision_id=row.id)
+        # the actuator took it, whatever the desk finds later; a failed send was failed by the desk
+        row.status = FAILED if sent.error else EXECUTED
         return row
 
     def _order(self, session: Session, row: DecisionRow, actor: Actor, now: datetime, action: str) -> None:

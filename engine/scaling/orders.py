@@ -17,6 +17,11 @@ An order is an absolute target (``service → N instances``) with an order id. I
 4. a failed order raises a critical alert on the ``scaling`` pseudo-service, marks its
    decision ``failed`` and places a rollback order ``<order id>-rollback``.
 
+An order sent while the database was unreachable (``engine.scaling.deferred``) joins this life
+at step 3 through ``record_sent`` once the database is back: recorded as ``accepted`` with the
+time it was sent (its deadline counts from then), or ``failed`` with its alert when the
+actuator raised.
+
 Choice made here (DESIGN.md is silent): a failed scale-up rolls back to the larger of its
 rollback plan and the instances that did come up, so instances already serving are not
 killed; a failed scale-down returns to the rollback plan. A rollback is not rolled back: when
@@ -25,6 +30,7 @@ it fails too, the alert says so and an operator takes over.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -39,6 +45,32 @@ OPEN = (RECORDED, ACCEPTED)
 SCALE, ROLLBACK = "scale", "rollback"
 ALERT_SERVICE = "scaling"
 _PERMANENT = (NotFound, InvalidInput)
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """True when the actuator refused an order outright (unknown service, bad target).
+
+    Nothing changed then, so a refused order is failed at once and not rolled back; any other
+    error is transient (the order may or may not have landed).
+    """
+    return isinstance(exc, _PERMANENT)
+
+
+@dataclass(frozen=True)
+class SentOrder:
+    """An order sent before it could be recorded (during a database outage), and how it went.
+
+    ``sent_at`` is when it was sent (the decision's time); ``error`` is empty when the actuator
+    accepted it; ``refused`` tells a refusal (see ``is_refusal``) from a transient failure.
+    """
+
+    order_id: str
+    service: str
+    target: int
+    rollback_to: int
+    sent_at: datetime
+    error: str = ""
+    refused: bool = False
 
 
 class OrderDesk:
@@ -78,19 +110,56 @@ class OrderDesk:
         durable before the actuator acts. Open orders of the same service are superseded.
         An order id placed before is not placed again: its row is returned as it is.
         """
-        existing = session.execute(select(ScaleOrderRow).where(ScaleOrderRow.order_id == order_id)).scalar()
+        existing = self._by_id(session, order_id)
         if existing is not None:
             return existing
         for older in self._open(session, service):
             older.status, older.updated_at = SUPERSEDED, now
-        deadline = now + timedelta(seconds=self.delays_s.get(service, 0.0) + self.verify_margin_s)
-        row = ScaleOrderRow(order_id=order_id, decision_id=decision_id, service=service, kind=kind,
-                            target=int(target), rollback_to=int(rollback_to), status=RECORDED,
-                            attempts=0, created_at=now, updated_at=now, deadline_at=deadline,
-                            last_error="")
+        row = self._new_row(service=service, target=target, rollback_to=rollback_to, order_id=order_id,
+                            now=now, decision_id=decision_id, kind=kind)
         session.add(row)
         session.commit()  # durable before the actuator hears of it
         self._send(session, row, now)
+        return row
+
+    def record_sent(self, session: Session, sent: SentOrder, decision_id: int | None = None) -> ScaleOrderRow:
+        """Record an order the actuator already received, so it is verified like any other; return its row.
+
+        For orders sent while the database was unreachable. Nothing is sent here: the row is
+        dated ``sent.sent_at`` with one attempt, so its deadline counts from the send and
+        ``check`` verifies it (done, or failed and rolled back with an alert) and reconciles it
+        after a restart. An order id recorded before is returned as it is, so replaying the
+        write queue twice records (and orders) nothing twice. Does not commit: the caller's
+        unit of work does.
+
+        - Accepted: ``accepted``; it supersedes older open orders of its service, unless an
+          order of that service dated after it is already recorded (a newer intent, e.g. a
+          manual order placed before the queue was flushed): then it is ``superseded`` itself.
+        - Failed (the actuator raised): ``failed`` at once, with its alert and the decision
+          marked failed. It is neither re-sent nor rolled back here (choice made here): the
+          autoscaler kept deciding from the actual size through the outage, so its later
+          orders are the retry, and sending an old target now could undo a newer order still
+          in the queue.
+        """
+        existing = self._by_id(session, sent.order_id)
+        if existing is not None:
+            return existing
+        now = sent.sent_at
+        newer = session.execute(select(ScaleOrderRow.id).where(
+            ScaleOrderRow.service == sent.service, ScaleOrderRow.created_at > now).limit(1)).first()
+        older = [] if newer is not None else self._open(session, sent.service)
+        row = self._new_row(service=sent.service, target=sent.target, rollback_to=sent.rollback_to,
+                            order_id=sent.order_id, now=now, decision_id=decision_id, kind=SCALE)
+        row.attempts, row.status = 1, (SUPERSEDED if newer is not None else ACCEPTED)
+        for open_row in older:
+            open_row.status, open_row.updated_at = SUPERSEDED, now
+        session.add(row)
+        session.flush()
+        if sent.refused:
+            self._fail(session, row, now, f"refused: {sent.error}", roll_back=False)
+        elif sent.error:
+            self._fail(session, row, now, f"failed during the database outage: {sent.error}",
+                       roll_back=False, plan="not re-sent: the autoscaler orders again from the actual size")
         return row
 
     def check(self, session: Session, now: datetime) -> list[ScaleOrderRow]:
@@ -165,7 +234,7 @@ class OrderDesk:
         row.status, row.last_error = ACCEPTED, ""
 
     def _fail(self, session: Session, row: ScaleOrderRow, now: datetime, why: str,
-              ready: int | None = None, roll_back: bool = True) -> None:
+              ready: int | None = None, roll_back: bool = True, plan: str | None = None) -> None:
         row.status, row.updated_at, row.last_error = FAILED, now, why[:2000]
         decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
         if decision is not None and row.kind == SCALE:
@@ -175,8 +244,8 @@ class OrderDesk:
         if row.kind == SCALE and ready is not None and row.target > row.rollback_to:
             back = max(row.rollback_to, min(ready, row.target))  # keep what came up
         roll_back = roll_back and row.kind == SCALE
-        plan = (f"rolling back to {back}" if roll_back else
-                "nothing was changed" if row.kind == SCALE else "the rollback failed: act by hand")
+        plan = plan or (f"rolling back to {back}" if roll_back else
+                        "nothing was changed" if row.kind == SCALE else "the rollback failed: act by hand")
         summary = f"scale order {row.order_id} ({row.service} → {row.target}) failed: {why}; {plan}"
         self.alerts.raise_alert(session, ALERT_SERVICE, f"order:{row.service}", summary[:500], now)
         self.audit.record(session, now=now, actor=SYSTEM, action="scale.order_failed", outcome="error",
@@ -188,6 +257,18 @@ class OrderDesk:
             self.audit.record(session, now=now, actor=SYSTEM, action="scale.rollback",
                               outcome="ok" if rollback.status != FAILED else "error",
                               target=row.service, reason=summary, details=self._details(rollback))
+
+    def _new_row(self, *, service: str, target: int, rollback_to: int, order_id: str, now: datetime,
+                 decision_id: int | None, kind: str) -> ScaleOrderRow:
+        deadline = now + timedelta(seconds=self.delays_s.get(service, 0.0) + self.verify_margin_s)
+        return ScaleOrderRow(order_id=order_id, decision_id=decision_id, service=service, kind=kind,
+                             target=int(target), rollback_to=int(rollback_to), status=RECORDED,
+                             attempts=0, created_at=now, updated_at=now, deadline_at=deadline,
+                             last_error="")
+
+    @staticmethod
+    def _by_id(session: Session, order_id: str) -> ScaleOrderRow | None:
+        return session.execute(select(ScaleOrderRow).where(ScaleOrderRow.order_id == order_id)).scalar()
 
     @staticmethod
     def _open(session: Session, service: str | None = None) -> list[ScaleOrderRow]:

@@ -136,6 +136,11 @@ def _same_origin(origin: str) -> bool:
     return parsed.netloc == request.host
 
 
+# /api routes that answer with a page for a person: signed out, the browser goes to the
+# login form and comes back, like on any other page, instead of reading a JSON 401.
+API_PAGES_FOR_PEOPLE = frozenset({"/api/docs"})
+
+
 def install_guard(server: Flask, page_permission: Callable[[str], Permission | None]) -> None:
     """Register the before-request guard on ``server`` (before Dash adds its own hooks)."""
 
@@ -148,7 +153,7 @@ def install_guard(server: Flask, page_permission: Callable[[str], Permission | N
             return json_error(403, "forbidden", "cross-origin request refused")
         if is_public(path):
             return None
-        if path.startswith(API_PREFIXES):
+        if path.startswith(API_PREFIXES) and path not in API_PAGES_FOR_PEOPLE:
             if not current_user.is_authenticated:
                 return json_error(401, "unauthorized", "sign in or send a valid bearer token")
             return refuse_outside_window(path)

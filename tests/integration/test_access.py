@@ -187,9 +187,14 @@ def test_anonymous_page_redirects_to_login(client, path):
     assert response.headers["Location"].startswith("/login?next=")
 
 
+def test_anonymous_api_reference_page_redirects_to_login(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/api/docs"
+
+
 @pytest.mark.parametrize("path", ["/_dash-layout", "/_dash-dependencies", "/_reload-hash",
-                                  "/api/scalability/status", "/api/audit", "/api/openapi.json",
-                                  "/api/docs"])
+                                  "/api/scalability/status", "/api/audit", "/api/openapi.json"])
 def test_anonymous_dash_and_api_get_401(client, path):
     response = client.get(path)
     assert response.status_code == 401

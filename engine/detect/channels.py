@@ -9,11 +9,13 @@ delivery and shown to admins.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import smtplib
 import urllib.error
 import urllib.request
+from urllib.parse import unquote, urlsplit, urlunsplit
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -69,6 +71,24 @@ class Channel(Protocol):
         ...
 
 
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """Return ``url`` without ``user:password@`` and the HTTP Basic credentials it carried.
+
+    Many chat and paging services hand out webhook URLs with credentials in them; urllib
+    would take ``user:password@host`` for a host name, so they travel as a Basic header.
+    """
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return (urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)),
+            base64.b64encode(pair.encode()).decode("ascii"))
+
+
 def _redacted(text: str, secrets: list[str | None]) -> str:
     for secret in secrets:
         if secret:
@@ -97,9 +117,12 @@ class WebhookChannel:
     def deliver(self, message: Message) -> None:
         """POST ``message.payload()``; raise ``DeliveryError`` for a non-2xx answer or no answer."""
         headers = {"Content-Type": "application/json", "User-Agent": "wedscale-alerts"}
+        url, basic = _split_credentials(self._spec.url)
         if self._spec.token:
             headers["Authorization"] = f"Bearer {self._spec.token}"
-        request = urllib.request.Request(self._spec.url, data=json.dumps(message.payload()).encode(),
+        elif basic:
+            headers["Authorization"] = f"Basic {basic}"
+        request = urllib.request.Request(url, data=json.dumps(message.payload()).encode(),
                                          headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
@@ -112,7 +135,9 @@ class WebhookChannel:
             raise DeliveryError(self._safe(f"{type(exc).__name__}: {reason}")) from None
 
     def _safe(self, text: str) -> str:
-        return _redacted(text, [self._spec.url, self._spec.token])
+        parts = urlsplit(self._spec.url)
+        return _redacted(text, [self._spec.url, _split_credentials(self._spec.url)[0], self._spec.token,
+                                parts.password and unquote(parts.password), parts.password])
 
 
 class EmailChannel:

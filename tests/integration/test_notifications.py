@@ -3,6 +3,7 @@ against a real local HTTP server (webhook) and a real local SMTP sink (aiosmtpd)
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -213,6 +214,21 @@ def test_webhook_is_retried_until_the_server_accepts(settings, clock, hook_serve
     path, auth, body = handler.received[-1]
     assert path == SECRET_PATH and auth == "Bearer tok-123"
     assert [a["alert_id"] for a in body["alerts"]] == [1, 2] and body["source"] == "wedscale"
+
+
+def test_webhook_url_credentials_are_sent_as_basic_auth(settings, clock, hook_server):
+    server, handler = hook_server
+    handler.fail_first = 0
+    url = f"http://hooks%40ops:pa%3Ass@127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
+    engine = _engine(settings, clock, [WebhookChannel(WebhookSpec("ops", "all", url), timeout_s=5)])
+    with engine.db.session() as session:
+        engine.outbox.enqueue(session, [_note(1)], clock.now())
+    clock.advance(seconds=30)
+    engine.deliver_notifications()
+    assert _deliveries(engine)[0].status == "sent"
+    path, auth, _body = handler.received[-1]
+    assert path == SECRET_PATH
+    assert auth == "Basic " + base64.b64encode(b"hooks@ops:pa:ss").decode()
 
 
 def test_webhook_errors_are_stored_without_the_secret_url(settings, clock):

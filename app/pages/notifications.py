@@ -33,13 +33,14 @@ _STATUS_CLASSES = {"text-danger fw-semibold": "params.value === 'failed'",
                    "text-success": "params.value === 'sent'"}
 COLUMNS = [
     {"field": "id", "headerName": "Id", "width": 75},
-    {"field": "time", "headerName": "Queued (UTC)", "width": 165},
+    # Text, not inferred dates: AG Grid would infer "dateString" from the first row and blank "–".
+    {"field": "time", "headerName": "Queued (UTC)", "width": 165, "cellDataType": "text"},
     {"field": "channel", "headerName": "Channel", "width": 120},
-    {"field": "target", "headerName": "Target", "width": 230, "tooltipField": "target"},
+    {"field": "target", "headerName": "Target", "width": 290, "tooltipField": "target"},
     {"field": "subject", "headerName": "Alerts / subject", "flex": 2, "minWidth": 260, "tooltipField": "subject"},
     {"field": "status", "headerName": "Status", "width": 105, "cellClassRules": _STATUS_CLASSES},
     {"field": "attempts", "headerName": "Attempts", "width": 100},
-    {"field": "next", "headerName": "Next attempt (UTC)", "width": 165},
+    {"field": "next_at", "headerName": "Next attempt (UTC)", "width": 165, "cellDataType": "text"},
     {"field": "error", "headerName": "Last error", "flex": 1, "minWidth": 180, "tooltipField": "error"},
 ]
 
@@ -52,7 +53,7 @@ def _row(line: DeliveryLine) -> dict:
     subject = f"{line.alerts} · {line.subject}" if line.alerts else line.subject
     return {"id": line.id, "time": _stamp(line.created_at), "channel": line.channel, "target": line.target,
             "subject": subject, "status": line.status, "attempts": line.attempts,
-            "next": _stamp(line.next_attempt_at), "error": line.last_error or "–"}
+            "next_at": _stamp(line.next_attempt_at), "error": line.last_error or "–"}
 
 
 def _status_of(chosen) -> str | None:

@@ -70,7 +70,7 @@ def test_grid_lists_deliveries_filters_by_status_and_hides_the_secret(app, login
     assert failed["channel"] == "ops" and failed["attempts"] == 4 and failed["error"] == "HTTP 503"
     assert failed["target"] == "webhook https://***@hooks.example.com/…"
     assert failed["subject"].startswith("#7 · [wedscale] critical: api/cpu_pct firing")
-    assert failed["next"] == "–" and rows[0]["next"] != "–"    # only a waiting delivery has a next attempt
+    assert failed["next_at"] == "–" and rows[0]["next_at"] != "–"    # only a waiting delivery has a next attempt
     assert "1 failed" in str(everything["deliveries-summary.children"])
 
     only_failed = answer(post_callback(app, admin, SHOW, "deliveries-status.value",

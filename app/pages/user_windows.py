@@ -24,7 +24,7 @@ from app.access import actor_of, guarded
 from engine.errors import InvalidInput, WedscaleError
 from engine.security.access_windows import ROLE, USER, WindowChange, window_of
 from engine.security.permissions import Permission, Role
-from engine.security.time_windows import describe, make_window, within
+from engine.security.time_windows import check_windows, describe, make_window, within
 
 TABLE, SUBJECT, FEEDBACK = "windows-table", "windows-subject", "windows-feedback"
 DAYS, START, END, ZONE, ZONES = "windows-days", "windows-start", "windows-end", "windows-zone", "windows-zones"
@@ -137,14 +137,15 @@ def apply_change(engine, trigger: str, subject, days, start, end, zone, confirme
     with engine.db.session() as session:
         if kind == USER:
             engine.accounts.get(session, name)
-        verdict = engine.access_windows.check_after_change(
-            session, current_user.username, current_user.role.value, WindowChange(kind, name, windows), now)
+        who, after = engine.access_windows.windows_after_change(
+            session, current_user.username, current_user.role.value, WindowChange(kind, name, windows))
+        verdict = check_windows(after, now, who)
         if not verdict.allowed and confirmed is not True:
             raise NeedsConfirmation(
-                f"Not saved: this change would shut you out right now. {verdict.message} Your next click "
-                f"would be refused, and only break-glass rights or `wedscale users clear-window` on the "
-                f"server would let you back in before the window opens. To apply it anyway, tick the box "
-                f"and press the button again.")
+                f"Not saved: this change would shut you out right now. Access for {who} would be allowed "
+                f"only {'; '.join(describe(w) for w in after)}. Your next click would be refused until then, "
+                f"unless you take break-glass rights or someone runs `wedscale users clear-window` on the "
+                f"server. To apply it anyway, tick the box and press the button again.")
         reason = "" if verdict.allowed else CONFIRMED_REASON
         who = f"Every {Role(name).label}" if kind == ROLE else name
         if windows is None:

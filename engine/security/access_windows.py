@@ -126,17 +126,16 @@ class AccessWindows:
         who, windows = self.windows_for(session, username, role)
         return check_windows(windows, now, who)
 
-    def check_after_change(self, session: Session, username: str, role: str, change: WindowChange,
-                           now: datetime) -> WindowVerdict:
-        """Return whether ``username`` could still act at ``now`` once ``change`` is applied.
+    def windows_after_change(self, session: Session, username: str, role: str,
+                             change: WindowChange) -> tuple[str, list[AccessWindow]]:
+        """Return (who, windows) that would bind ``username`` once ``change`` is applied.
 
         Nothing is written: the console asks this before setting or clearing a window, to warn
-        an admin who is about to shut themselves out.
+        an admin who is about to shut themselves out (``check_windows`` on the result).
         """
         own = self._rows(session, USER, username)
         of_role = self._rows(session, ROLE, role)
-        who, windows = windows_after(change, username, role, own, of_role)
-        return check_windows(windows, now, who)
+        return windows_after(change, username, role, own, of_role)
 
     @staticmethod
     def _rows(session: Session, kind: str, subject: str) -> list[AccessWindow]:

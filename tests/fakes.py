@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.actuators.base import ActuatorUnavailable
+from engine.detect.channels import DeliveryError
 from engine.errors import NotFound
 
 
@@ -90,3 +91,16 @@ class HeldLock:
 
     def release(self):
         pass
+
+
+class RecordingChannel:
+    """A channel double: keeps every message; fails while ``failures`` > 0."""
+
+    def __init__(self, name: str, level: str = "all", failures: int = 0):
+        self.name, self.level, self.failures, self.messages = name, level, failures, []
+
+    def deliver(self, message) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise DeliveryError("HTTP 503")
+        self.messages.append(message)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.pages import (alerts, audit, backups, forecast, health, live, overview, scaling, season, security,
-                       users, weddings)
+from app.pages import (alerts, audit, backups, forecast, health, live, notifications, overview, scaling, season,
+                       security, users, weddings)
 from app.pages.base import PageSpec
 from engine.security.permissions import Permission
 
-PAGE_MODULES = (overview, live, alerts, scaling, weddings, forecast, season, audit, users, health, backups,
-                security)
+PAGE_MODULES = (overview, live, alerts, scaling, weddings, forecast, season, audit, users, health, notifications,
+                backups, security)
 
 
 def all_pages() -> list[PageSpec]:

@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.grids import grid_options
 from app.pages.base import PageSpec
 from engine.backup.backend import BackupFailed
 from engine.backup.verification import seconds_text
@@ -25,8 +26,6 @@ CREATE, VERIFY, OPEN_RESTORE = "backups-create", "backups-verify", "backups-rest
 MODAL, TARGET, TYPED, CONFIRM, CANCEL = ("backups-restore-modal", "backups-restore-target",
                                          "backups-restore-typed", "backups-restore-confirm",
                                          "backups-restore-cancel")
-_DARK_GRID = ("themeQuartz.withParams({backgroundColor: '#212529', foregroundColor: '#dee2e6', "
-              "headerBackgroundColor: '#2b3035', accentColor: '#0d6efd', browserColorScheme: 'dark'})")
 COLUMNS = [
     {"field": "id", "headerName": "Id", "width": 80},
     {"field": "created", "headerName": "Taken (UTC)", "width": 170},
@@ -104,9 +103,7 @@ def layout(engine) -> html.Div:
         dbc.Button("Restore selected…", id=OPEN_RESTORE, color="danger", outline=True),
     ], className="mb-3")
     grid = dag.AgGrid(id=GRID, columnDefs=COLUMNS, rowData=_rows(engine), getRowId="params.data.id",
-                      dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                                        "enableClickSelection": True},
-                                       "theme": {"function": _DARK_GRID}, "tooltipShowDelay": 300},
+                      dashGridOptions=grid_options(),
                       style={"height": "480px"})
     return html.Div([
         html.H2("Backups", className="h4"),

@@ -79,7 +79,8 @@ def layout(engine) -> html.Div:
             dbc.Col([card("Open security alerts", alerts), card("Suspicious events (24 h)", events)], lg=8),
             dbc.Col([card("Break-glass grants", html.Div([html.Div(grants_table, id=f"{GRANTS}-box"), revoke])),
                      card("Time restrictions", html.Div([
-                         windows, html.P(["Set with ", html.Code("wedscale users set-window"), "."],
+                         windows, html.P(["Set on the ", html.A("Users", href="/users"), " page or with ",
+                                                 html.Code("wedscale users set-window"), "."],
                                          className="small text-body-secondary mb-0")]))], lg=4),
         ]),
     ])

@@ -1,4 +1,5 @@
-"""Users page (admins): list users, create one, change a role, disable or enable."""
+"""Users page (admins): list users, create one, change a role, disable or enable, and set
+access hours (``app.pages.user_windows``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.pages import user_windows
 from app.pages.base import PageSpec
 from engine.errors import WedscaleError
 from engine.security.permissions import Permission, Role
@@ -58,16 +60,18 @@ def layout(engine) -> html.Div:
     return html.Div([
         html.H2("Users and roles", className="h4"),
         html.Div(id=FEEDBACK),
-        dbc.Row([dbc.Col(html.Div(_table(engine), id=f"{TABLE}-box"), lg=7),
-                 dbc.Col([create, change], lg=5)]),
+        dbc.Row([dbc.Col([html.Div(_table(engine), id=f"{TABLE}-box", className="mb-3"),
+                          user_windows.list_card(engine)], lg=7),
+                 dbc.Col([create, change, user_windows.form_card(engine)], lg=5)]),
     ])
 
 
 def register(app: Dash, engine) -> None:
     """Register the user-management callbacks (each checks ``users:admin``)."""
+    user_windows.register(app, engine)
 
     @app.callback(Output(FEEDBACK, "children"), Output(f"{TABLE}-box", "children"),
-                  Output(PICK, "options"),
+                  Output(PICK, "options"), Output(user_windows.SUBJECT, "options"),
                   Input(CREATE, "n_clicks"), Input(SET_ROLE, "n_clicks"), Input(DISABLE, "n_clicks"),
                   Input(ENABLE, "n_clicks"),
                   State(NEW_NAME, "value"), State(NEW_ROLE, "value"), State(NEW_PASSWORD, "value"),
@@ -96,8 +100,9 @@ def register(app: Dash, engine) -> None:
                     message = f"{picked} {'disabled' if disable else 'enabled'}."
         except (WedscaleError, ValueError) as exc:
             text = getattr(exc, "message", str(exc))
-            return dbc.Alert(text, color="danger", id="users-error"), no_update, no_update
-        return dbc.Alert(message, color="success", id="users-ok"), _table(engine), _names(engine)
+            return dbc.Alert(text, color="danger", id="users-error"), no_update, no_update, no_update
+        return (dbc.Alert(message, color="success", id="users-ok"), _table(engine), _names(engine),
+                user_windows.subject_options(engine))
 
 
 PAGE = PageSpec("/users", "Users", Permission.USERS_ADMIN, layout, icon="bi-people")

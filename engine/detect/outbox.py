@@ -26,18 +26,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.config_model import NotificationConfig
 from engine.detect.channels import Channel, DeliveryError, compose
 from engine.detect.notify import Notification
-from engine.security.audit import SYSTEM, AuditLog
+from engine.errors import Conflict, NotFound
+from engine.security.audit import SYSTEM, Actor, AuditLog
 from engine.storage.models import AlertRow, NotificationDelivery
 
 log = logging.getLogger("wedscale.alerts")
 
 QUEUED, RETRYING, SENT, FAILED = "queued", "retrying", "sent", "failed"
+STATUSES = (QUEUED, RETRYING, SENT, FAILED)
 _BATCH = 50
 
 
@@ -170,8 +172,40 @@ class NotificationOutbox:
                                                                 self.config.backoff_max_s))
         return RETRYING
 
+    def retry_now(self, session: Session, delivery_id: int, actor: Actor, now: datetime) -> NotificationDelivery:
+        """Make a ``failed`` delivery due again at ``now`` for one more attempt; audited.
+
+        The next ``deliver_notifications`` run (every few seconds, on the leader) sends it:
+        the web worker that takes the request never talks to a channel itself. The attempt
+        counter is kept, so a retry that fails again is ``failed`` again at once rather than
+        starting a new series of backoffs. Raises NotFound for an unknown id, Conflict when
+        the delivery is not ``failed`` or its channel is no longer configured.
+        """
+        row = session.get(NotificationDelivery, delivery_id)
+        if row is None:
+            raise NotFound(f"no notification delivery #{delivery_id}")
+        if row.status != FAILED:
+            raise Conflict(f"delivery #{delivery_id} is {row.status}, not failed: only failed deliveries "
+                           f"can be retried")
+        if row.channel not in self.channels:
+            raise Conflict(f"channel {row.channel!r} is no longer configured: a retry would fail again")
+        row.status, row.next_attempt_at = RETRYING, now
+        self.audit.record(session, now=now, actor=actor, action="notification.retry", outcome="ok",
+                          target=f"delivery:{row.id} {row.channel}",
+                          details={"attempts": row.attempts, "last_error": row.last_error[:200]})
+        return row
+
     @staticmethod
-    def recent(session: Session, limit: int = 100) -> list[NotificationDelivery]:
-        """Return the newest deliveries, newest first (for the Health/Alerts pages and tests)."""
-        return list(session.execute(select(NotificationDelivery)
-                                    .order_by(NotificationDelivery.id.desc()).limit(limit)).scalars())
+    def counts(session: Session) -> dict[str, int]:
+        """Return how many deliveries are in each status (every status present, zeros too)."""
+        found = dict(session.execute(select(NotificationDelivery.status, func.count())
+                                     .group_by(NotificationDelivery.status)).all())
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    @staticmethod
+    def recent(session: Session, limit: int = 100, status: str | None = None) -> list[NotificationDelivery]:
+        """Return the newest deliveries, newest first, optionally only those in ``status``."""
+        query = select(NotificationDelivery)
+        if status is not None:
+            query = query.where(NotificationDelivery.status == status)
+        return list(session.execute(query.order_by(NotificationDelivery.id.desc()).limit(limit)).scalars())

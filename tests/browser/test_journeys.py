@@ -15,7 +15,7 @@ EXPECTED_NAV = {
     Role.WEDDING_COORDINATOR: {"/", "/live", "/alerts", "/scaling", "/weddings", "/forecast", "/season"},
     Role.SCALABILITY_OPERATOR: {"/", "/live", "/alerts", "/scaling", "/weddings", "/forecast", "/season"},
     Role.SCALABILITY_ADMIN: {"/", "/live", "/alerts", "/scaling", "/weddings", "/forecast", "/season",
-                             "/audit", "/users", "/health", "/backups", "/security"},
+                             "/audit", "/users", "/health", "/notifications", "/backups", "/security"},
 }
 
 @pytest.mark.parametrize("role", list(EXPECTED_NAV), ids=lambda r: r.label)
@@ -50,7 +50,7 @@ def test_admin_callback_works_for_an_admin(served, engine):
 def test_pages_load_under_the_content_security_policy_without_violations(served, engine):
     browser_login(served, engine, Role.SCALABILITY_ADMIN)
     for path in ("/", "/live", "/alerts", "/scaling", "/weddings", "/forecast", "/season", "/audit", "/users",
-                 "/health", "/backups", "/security"):
+                 "/health", "/notifications", "/backups", "/security"):
         served.driver.get(served.server.url + path)
         served.wait_for_element("#page-content > *", timeout=20)
     severe = [entry["message"] for entry in served.driver.get_log("browser")

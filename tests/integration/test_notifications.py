@@ -13,26 +13,14 @@ import pytest
 
 from engine.bootstrap import build_engine
 from engine.config_model import EmailSpec, NotificationConfig, WebhookSpec
-from engine.detect.channels import DeliveryError, EmailChannel, WebhookChannel
+from engine.detect.channels import EmailChannel, WebhookChannel
 from engine.detect.notify import Notification
 from engine.detect.outbox import NotificationOutbox, backoff_s, routes_to
 from engine.storage.models import AlertRow, AuditEntry, NotificationDelivery
 from tests.conftest import TEST_ACTOR
+from tests.fakes import RecordingChannel
 
 SECRET_PATH = "/hooks/T0KEN-s3cret-path"
-
-
-class RecordingChannel:
-    """A channel double: keeps every message; fails while ``failures`` > 0."""
-
-    def __init__(self, name: str, level: str = "all", failures: int = 0):
-        self.name, self.level, self.failures, self.messages = name, level, failures, []
-
-    def deliver(self, message) -> None:
-        if self.failures > 0:
-            self.failures -= 1
-            raise DeliveryError("HTTP 503")
-        self.messages.append(message)
 
 
 def _note(alert_id: int, severity: str = "critical", **kw) -> Notification:

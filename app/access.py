@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from flask import Flask, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from engine.errors import InvalidInput
 from engine.security.audit import Actor
 from engine.security.permissions import Permission
 
@@ -22,6 +23,10 @@ PUBLIC_PREFIXES = ("/login", "/healthz", "/readyz", "/metrics", "/assets/", "/st
                    "/_favicon.ico", "/favicon.ico")
 API_PREFIXES = ("/_dash-", "/_reload-hash", "/api/")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# What a Dash callback raises for a value it cannot read: parsers' ValueError (int("x"),
+# date.fromisoformat, UnicodeError, json errors), the engine's InvalidInput, and
+# app.callback_values.MalformedValue (a ValueError) from the type checks of callback inputs.
+BAD_INPUT = (ValueError, InvalidInput)
 # Reachable outside a user's access window: signing out, and taking break-glass rights
 # (the emergency override), which then lifts the window for the grant's duration.
 WINDOW_EXEMPT = {("POST", "/api/scalability/breakglass"), ("GET", "/logout"), ("POST", "/logout"),
@@ -75,9 +80,11 @@ def guarded(permission: Permission) -> Callable:
     """Decorate a Dash callback so it runs only for principals holding ``permission``.
 
     The check runs inside the callback's HTTP request, so a refusal is a real 403
-    response, not a 200 carrying an error text. A callback that chokes on the type of a
-    value (a forged request sending a list where the component sends a number) answers 400:
-    bad input is the client's error, never a 500.
+    response, not a 200 carrying an error text. A value the callback cannot read (a forged
+    request sending a list where the component sends a number) raises one of ``BAD_INPUT``
+    and answers 400. Anything else, a TypeError or KeyError included, is a bug in our code:
+    it propagates to the server's error handler, which logs the traceback and answers a
+    generic 500.
     """
 
     def wrap(func: Callable) -> Callable:
@@ -85,7 +92,7 @@ def guarded(permission: Permission) -> Callable:
             require(permission)
             try:
                 return func(*args, **kwargs)
-            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            except BAD_INPUT as exc:
                 current_app.logger.warning("callback %s refused malformed input: %s: %s",
                                            func.__name__, type(exc).__name__, exc)
                 abort(400, description="malformed callback input")

@@ -3,8 +3,9 @@
 Defaults (DESIGN.md): monitoring reads 100/min, health 60/min, scaling and alert actions
 10/min, metric push 6,000/min, counted per API token, else per signed-in user, else per
 address. Counters live in memory, or in Redis when ``WEDSCALE_REDIS_URL`` is set, so all
-workers share them. ``Settings.rate_limits`` (``WEDSCALE_RATE_LIMITS="monitoring=100000/minute"``)
-overrides a class (tests, benchmarks); ``Settings.extra["rate_limits"]`` is read too, for older callers.
+workers share them. ``Settings.rate_limits`` overrides a class: the ``[rate_limits]`` table of
+the ``WEDSCALE_CONFIG`` file, then ``WEDSCALE_RATE_LIMITS="monitoring=100000/minute"`` over it
+(``engine.settings.load_settings``); it is the only place limits are read from.
 Every ``/api`` endpoint must belong to a class: ``install_rate_limits`` refuses to start
 otherwise, so a new route cannot slip through unlimited.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_login import current_user
+
+from engine.config_model import ConfigError, rate_limit_problem
 
 DEFAULT_LIMITS = {"monitoring": "100/minute", "health": "60/minute", "actions": "10/minute",
                   "push": "6000/minute"}
@@ -59,9 +62,28 @@ def principal_key() -> str:
     return f"addr:{request.remote_addr or '?'}"
 
 
+def checked_limits(settings) -> dict[str, str]:
+    """Return ``settings.rate_limits`` after the checks the file and the variable get."""
+    if "rate_limits" in settings.extra:
+        # Read from there once; ignoring it now would silently fall back to the defaults.
+        raise ConfigError('rate limits belong in Settings.rate_limits, not Settings.extra["rate_limits"]')
+    for route_class, limit in settings.rate_limits.items():
+        problem = rate_limit_problem(route_class, limit)
+        if problem:
+            raise ConfigError(f"rate_limits.{route_class}: {problem}")
+    return dict(settings.rate_limits)
+
+
 def install_rate_limits(server: Flask, settings) -> Limiter:
-    """Attach Flask-Limiter to ``server`` and limit every classified endpoint."""
-    limits = {**DEFAULT_LIMITS, **settings.extra.get("rate_limits", {}), **settings.rate_limits}
+    """Attach Flask-Limiter to ``server`` and limit every classified endpoint.
+
+    Raises
+    ------
+    ConfigError
+        One line naming a bad class or limit in ``settings.rate_limits`` (settings built in
+        code skip the checks of ``load_settings``), or limits left in ``settings.extra``.
+    """
+    limits = {**DEFAULT_LIMITS, **checked_limits(settings)}
     storage = settings.redis_url or "memory://"
     limiter = Limiter(principal_key, app=server, storage_uri=storage, headers_enabled=True,
                       key_prefix=settings.redis_prefix + "limits",

@@ -50,7 +50,7 @@ def _build(tmp: Path):
     upgrade(url)
     clock = ManualClock(T0)
     # The health route class is limited to 60/min by default; the baseline makes hundreds.
-    settings = make_settings(tmp, url, extra={"rate_limits": {"health": "1000000/minute"}})
+    settings = make_settings(tmp, url, rate_limits={"health": "1000000/minute"})
     engine = build_engine(settings, clock=clock)
     engine.size_simulated_cluster()
     now = clock.now()

@@ -76,7 +76,7 @@ def build(tmp: Path):
     upgrade(url)
     settings = Settings(database_url=url, secret_key="soak-secret-key-0123456789abcdef-soak",
                         var_dir=tmp, run_scheduler=False, demo=True,
-                        extra={"rate_limits": {"monitoring": "1000000/minute"}})
+                        rate_limits={"monitoring": "1000000/minute"})
     clock = ManualClock(START)
     engine = build_engine(settings, clock=clock)
     seed_demo(engine, with_users=True)

@@ -272,6 +272,7 @@ class Engine:
         the replaced data."""
         result = self.backups.restore(backup_id, actor)
         self.calendar.invalidate()
+        self.access_windows.invalidate()
         return result
 
     def backfill_history(self, days: int) -> int:
@@ -432,7 +433,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, db: Database
         slow_queries=slow_queries, ingested=ingested,
         anomalies=LiveAnomalyMonitor(settings.config.anomaly, names), outbox=outbox,
         rollups=RollupArchive(names, list(METRIC_IDS), settings.config.rollups),
-        writes=writes, access_windows=AccessWindows(audit),
+        writes=writes, access_windows=AccessWindows(audit, clock, settings.access_windows_ttl_s),
         threats=ThreatDetector(alerts, settings.threats),
         backups=BackupService(db, audit, clock, resolve_backup_dir(settings),
                               interval_s=settings.backup_interval_s),

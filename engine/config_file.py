@@ -17,12 +17,11 @@ from typing import Any, Mapping
 
 from engine.config_model import (CHANNEL_LEVELS, DAY_KINDS, SOURCE_KINDS, AnomalyConfig, ConfigError,
                                  EmailSpec, FileConfig, NotificationConfig, PrometheusConfig,
-                                 RollupConfig, WebhookSpec)
+                                 RollupConfig, WebhookSpec, rate_limit_problem)
 from engine.detect.thresholds import Threshold
 from engine.services import DEFAULT_SERVICES, METRIC_IDS, ServiceSpec
 
 ACTUATOR_KINDS = ("simulated", "kubernetes")
-RATE_LIMIT_CLASSES = ("monitoring", "health", "actions", "push")
 _SECRET_KEYS = ("password", "token", "secret", "api_key")
 _MISSING = object()
 
@@ -107,7 +106,8 @@ class _Table:
 def load_config(path: Path, env: Mapping[str, str]) -> tuple[FileConfig, dict]:
     """Return ``(FileConfig, settings fields)`` read from the TOML file at ``path``.
 
-    The second value holds the ``Settings`` fields the file sets directly (the actuator).
+    The second value holds the ``Settings`` fields the file sets directly: the actuator and
+    ``rate_limits``.
 
     Raises
     ------
@@ -131,23 +131,28 @@ def load_config(path: Path, env: Mapping[str, str]) -> tuple[FileConfig, dict]:
         thresholds=_thresholds(top, names),
         anomaly=_anomaly(top.table("anomaly")),
         notifications=_notifications(top.table("notifications"), env),
-        rate_limits=_rate_limits(top.table("rate_limits")),
         rollups=_rollups(top.table("rollups")),
     )
     kind, prometheus = _source(top.table("source"), names)
     config = replace(config, source_kind=kind, prometheus=prometheus)
     fields = _actuator(top.table("actuator"), names)
+    limits = _rate_limits(top.table("rate_limits"))
+    if limits:
+        fields["rate_limits"] = limits
     top.done()
     return config, fields
 
 
 def apply_config_file(settings, path: Path, env: Mapping[str, str]):
-    """Return ``settings`` with the config file at ``path`` applied (see ``load_config``)."""
+    """Return ``settings`` with the config file at ``path`` applied (see ``load_config``).
+
+    ``settings.rate_limits`` holds what ``WEDSCALE_RATE_LIMITS`` set; it wins over the file's
+    ``[rate_limits]`` class by class.
+    """
     config, fields = load_config(path, env)
-    extra = dict(settings.extra)
-    if config.rate_limits:
-        extra["rate_limits"] = {**extra.get("rate_limits", {}), **config.rate_limits}
-    return settings.with_(config=config, extra=extra, **fields)
+    if "rate_limits" in fields:
+        fields["rate_limits"] = {**fields["rate_limits"], **settings.rate_limits}
+    return settings.with_(config=config, **fields)
 
 
 def _services(table: _Table | None) -> tuple[ServiceSpec, ...]:
@@ -321,12 +326,10 @@ def _rate_limits(table: _Table | None) -> dict[str, str]:
         return {}
     limits = {}
     for name in list(table.data):
-        if name not in RATE_LIMIT_CLASSES:
-            table.fail(name, f"unknown route class (expected one of {', '.join(RATE_LIMIT_CLASSES)})")
-        value = table.text(name)
-        amount, _, unit = value.partition("/")
-        if not amount.strip().isdigit() or unit.strip() not in ("second", "minute", "hour", "day"):
-            table.fail(name, f'must look like "6000/minute", got {value!r}')
+        value = table.raw(name)
+        problem = rate_limit_problem(name, value)
+        if problem:
+            table.fail(name, problem)
         limits[name] = value
     table.done()
     return limits

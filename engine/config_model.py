@@ -19,10 +19,26 @@ SOURCE_KINDS = ("simulator", "prometheus", "push")
 # (alerts nobody acknowledged in time). Critical alerts and escalations go to every channel.
 CHANNEL_LEVELS = ("all", "critical")
 DAY_KINDS = ("normal", "wedding_day")
+# Route classes of app.limits and the periods a limit may count over.
+RATE_LIMIT_CLASSES = ("monitoring", "health", "actions", "push")
+RATE_LIMIT_PERIODS = ("second", "minute", "hour", "day")
 
 
 class ConfigError(ValueError):
     """The config file is unusable; the message is one line naming the file and the key."""
+
+
+def rate_limit_problem(route_class: str, limit) -> str | None:
+    """Return what is wrong with ``limit`` for ``route_class`` (one phrase), or None.
+
+    The file and ``WEDSCALE_RATE_LIMITS`` both check through here, so both refuse the same.
+    """
+    if route_class not in RATE_LIMIT_CLASSES:
+        return f"unknown route class (expected one of {', '.join(RATE_LIMIT_CLASSES)})"
+    amount, _, period = limit.partition("/") if isinstance(limit, str) else ("", "", "")
+    if not amount.strip().isdigit() or period.strip() not in RATE_LIMIT_PERIODS:
+        return f'must look like "6000/minute" (per {", ".join(RATE_LIMIT_PERIODS)}), got {limit!r}'
+    return None
 
 
 @dataclass(frozen=True)
@@ -131,7 +147,6 @@ class FileConfig:
     prometheus: PrometheusConfig | None = None
     anomaly: AnomalyConfig = AnomalyConfig()
     notifications: NotificationConfig = NotificationConfig()
-    rate_limits: Mapping[str, str] = field(default_factory=dict)
     rollups: RollupConfig = RollupConfig()
 
     def thresholds_of(self, service: str, wedding_day: bool) -> dict[str, Threshold]:

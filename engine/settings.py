@@ -5,12 +5,14 @@ Only ``load_settings`` reads ``os.environ``; everything else receives a ``Settin
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping
 
-from engine.config_model import FileConfig
+from engine.config_model import ConfigError, FileConfig, rate_limit_problem
 from engine.security.threats import ThreatThresholds
 
 DEFAULT_VAR_DIR = Path("var")
@@ -51,7 +53,14 @@ class Settings:
     job_intervals_s : dict
         Per-job interval overrides in seconds, e.g. ``{"evaluate_alerts": 2}`` (tests, demos).
     rate_limits : dict
-        Per-route-class rate-limit overrides, e.g. ``{"monitoring": "100000/minute"}``.
+        Per-route-class rate limits over the defaults of ``app.limits``, e.g.
+        ``{"monitoring": "100000/minute"}``: the ``[rate_limits]`` table of the config file,
+        then ``WEDSCALE_RATE_LIMITS`` over it class by class (the environment wins). The one
+        place ``app.limits`` reads them from.
+    access_windows_ttl_s : float
+        How long a process keeps the access windows in memory before reading them again
+        (``WEDSCALE_ACCESS_WINDOWS_TTL_S``, 30): the longest another process takes to see a
+        change; the process that makes it sees it at once.
     worker_header : bool
         Send ``X-Wedscale-Worker: <pid>`` on every response (cluster tests and benchmarks;
         off by default: it tells clients about the process layout).
@@ -114,6 +123,7 @@ class Settings:
     redis_prefix: str = "wedscale:"
     job_intervals_s: dict = field(default_factory=dict)
     rate_limits: dict = field(default_factory=dict)
+    access_windows_ttl_s: float = 30.0
     worker_header: bool = False
     slow_query_ms: float = 100.0
     approval_ttl_minutes: float = 30.0
@@ -169,6 +179,32 @@ def _pairs(text: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def _rate_limits(text: str) -> dict[str, str]:
+    """Parse ``WEDSCALE_RATE_LIMITS`` (``"monitoring=1000/minute,push=60000/minute"``), checked."""
+    limits = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, value = (part.strip() for part in item.partition("="))
+        problem = rate_limit_problem(name, value) if equals else f"must look like class=6000/minute, got {item!r}"
+        if problem:
+            raise ConfigError(f"WEDSCALE_RATE_LIMITS: {name if equals else item}: {problem}")
+        limits[name] = value
+    return limits
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """Return the non-negative number of seconds in ``env[name]`` (``default`` when unset)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name}: must be a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -181,13 +217,14 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
     Without ``WEDSCALE_SECRET_KEY`` the key comes from ``var/secret_key`` when that file
     exists (created by demo mode), else the insecure placeholder, which ``serve`` refuses
     outside demo mode. ``WEDSCALE_CONFIG`` names a TOML file applied on top
-    (``engine.config_file.apply_config_file``).
+    (``engine.config_file.apply_config_file``), except for rate limits: the file's come first
+    and ``WEDSCALE_RATE_LIMITS`` overrides them class by class.
 
     Raises
     ------
     engine.config_model.ConfigError
         When the config file is missing, not TOML, or a key is invalid (one line naming
-        the file and the key).
+        the file and the key), or a variable checked here is invalid (one line naming it).
     """
     env = os.environ if env is None else env
     var_dir = Path(env.get("WEDSCALE_VAR_DIR", str(DEFAULT_VAR_DIR)))
@@ -211,7 +248,8 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         backfill_days=int(env.get("WEDSCALE_BACKFILL_DAYS", "90")),
         redis_prefix=env.get("WEDSCALE_REDIS_PREFIX") or "wedscale:",
         job_intervals_s={k: float(v) for k, v in _pairs(env.get("WEDSCALE_JOB_INTERVALS", "")).items()},
-        rate_limits=_pairs(env.get("WEDSCALE_RATE_LIMITS", "")),
+        rate_limits=_rate_limits(env.get("WEDSCALE_RATE_LIMITS", "")),
+        access_windows_ttl_s=_seconds(env, "WEDSCALE_ACCESS_WINDOWS_TTL_S", 30.0),
         worker_header=env.get("WEDSCALE_WORKER_HEADER", "") in ("1", "true", "yes"),
         slow_query_ms=float(env.get("WEDSCALE_SLOW_QUERY_MS", "100")),
         actuator_kind=env.get("WEDSCALE_ACTUATOR", "simulated").strip().lower() or "simulated",

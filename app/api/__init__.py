@@ -89,7 +89,8 @@ def register_api(server: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
         server.logger.exception("unhandled error on %s", request.path)
-        if request.path.startswith("/api/"):
+        # A bug, not bad input: the traceback is in the log, the client learns nothing of it.
+        if request.path.startswith(("/api/", "/_dash-")):
             return json_error(500, "internal", "the server failed to answer; the error was logged")
         raise exc
 

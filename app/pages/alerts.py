@@ -7,6 +7,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import row_id
 from app.pages.base import PageSpec
 from engine.detect.lifecycle import OPEN_STATES
 from engine.errors import WedscaleError
@@ -86,9 +87,9 @@ def register(app: Dash, engine) -> None:
     @guarded(Permission.ALERTS_ACT)
     def act(_ack, _silence, picked, note, minutes, reason):
         try:
-            if not picked:
+            alert_id = row_id(picked, "alert")
+            if alert_id is None:
                 raise WedscaleError("Choose an open alert first.")
-            alert_id = int(picked)
             with engine.db.session() as session:
                 if ctx.triggered_id == SILENCE:
                     engine.alerts.silence(session, alert_id, actor_of(current_user), minutes,

@@ -7,6 +7,7 @@ from dash import Dash, Input, Output, State, ctx, html
 from urllib.parse import urlencode
 
 from app.access import guarded
+from app.callback_values import MAX_ID, text as text_of
 from app.pages.base import PageSpec
 from engine.security.audit import AuditFilter
 from engine.security.permissions import Permission
@@ -20,8 +21,10 @@ OUTCOMES = ["ok", "failed", "denied", "locked", "error"]
 
 
 def _filters(actor, action, outcome, text) -> AuditFilter:
-    return AuditFilter(actor=(actor or "").strip() or None, action=(action or "").strip() or None,
-                       outcome=outcome or None, text=(text or "").strip() or None)
+    return AuditFilter(actor=text_of(actor, "actor").strip() or None,
+                       action=text_of(action, "action").strip() or None,
+                       outcome=text_of(outcome, "outcome") or None,
+                       text=text_of(text, "text").strip() or None)
 
 
 def _table(engine, filters: AuditFilter, page: int):
@@ -79,7 +82,8 @@ def register(app: Dash, engine) -> None:
     @guarded(Permission.AUDIT_READ)
     def show(actor, action, outcome, text, _prev, _next, page):
         filters = _filters(actor, action, outcome, text)
-        page = page if isinstance(page, int) and page >= 0 else 0
+        # The page number lives in the page; one the page never showed starts again at 0.
+        page = page if type(page) is int and 0 <= page <= MAX_ID // PAGE_SIZE else 0
         if ctx.triggered_id == NEXT:
             page += 1
         elif ctx.triggered_id == PREV:

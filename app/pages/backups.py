@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app.access import actor_of, guarded
 from app.grids import grid_options
+from app.callback_values import records, row_id, text
 from app.pages.base import PageSpec
 from engine.backup.backend import BackupFailed
 from engine.backup.verification import seconds_text
@@ -119,9 +120,11 @@ def layout(engine) -> html.Div:
 
 
 def _selected_id(selected) -> int:
-    if not selected:
+    rows = records(selected, "selected rows")
+    backup_id = row_id(rows[0].get("id"), "backup id") if rows else None
+    if backup_id is None:
         raise WedscaleError("Select a backup in the table first.")
-    return int(selected[0]["id"])
+    return backup_id
 
 
 def _act(engine, trigger, selected, typed) -> str:
@@ -136,7 +139,7 @@ def _act(engine, trigger, selected, typed) -> str:
         if not result.ok:
             raise WedscaleError(f"Backup {backup_id} failed verification: {result.detail}")
         return f"Backup {backup_id} verified: {result.detail}."
-    if (typed or "").strip() != str(backup_id):
+    if text(typed, "typed id").strip() != str(backup_id):
         raise WedscaleError(f"Type the backup id {backup_id} to confirm the restore.")
     result = engine.restore_backup(backup_id, actor)
     return (f"Restored backup {backup_id} in {seconds_text(result.restore_s)}; pre-restore backup "
@@ -165,10 +168,13 @@ def register(app: Dash, engine) -> None:
     def dialog(_open, _cancel, _confirm, selected):
         if ctx.triggered_id != OPEN_RESTORE:
             return False, no_update, ""
-        if not selected:
+        rows = records(selected, "selected rows")
+        if not rows:
             return True, "Select a backup in the table first.", ""
-        row = selected[0]
-        return True, f"Restore backup {row['id']} taken {row['created']} UTC ({row['kind']}, {row['size']}).", ""
+        row = rows[0]
+        # The grid's own row: shown as text, the restore itself re-reads the backup by id.
+        return True, (f"Restore backup {row.get('id')} taken {row.get('created')} UTC "
+                      f"({row.get('kind')}, {row.get('size')})."), ""
 
 
 PAGE = PageSpec("/backups", "Backups", Permission.BACKUPS_ADMIN, layout, icon="bi-archive")

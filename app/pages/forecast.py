@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import row_id, text
 from app.figures_forecast import instances_figure, wedding_day_figure
 from app.pages.base import PageSpec
 from engine.errors import WedscaleError
@@ -162,7 +163,7 @@ def render(engine, payload: dict, wedding_id: int | None) -> html.Div:
 
 
 def _wedding_from(search: str | None) -> str | None:
-    values = parse_qs((search or "").lstrip("?")).get("wedding")
+    values = parse_qs(text(search, "url search").lstrip("?")).get("wedding")
     return values[0] if values and values[0].isdigit() else None
 
 
@@ -175,15 +176,16 @@ def register(app: Dash, engine) -> None:
     def show(picked, day, search):
         wedding, start = None, None
         from_url = _wedding_from(search)
+        day = text(day, "day")
         if ctx.triggered_id == DAY and day:
             try:
                 start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
             except ValueError:
                 return dbc.Alert("Pick a valid day.", color="danger"), no_update
         elif from_url and ctx.triggered_id in (None, "url"):
-            wedding = int(from_url)
+            wedding = row_id(from_url, "wedding")
         elif picked:
-            wedding = int(picked)
+            wedding = row_id(picked, "wedding")
         if wedding is None and start is None:
             return dbc.Alert("No wedding in the calendar around now: pick a day.", color="secondary"), no_update
         request = PredictionRequest(wedding_id=wedding, start=start, horizon_hours=24)
@@ -198,9 +200,10 @@ def register(app: Dash, engine) -> None:
     @guarded(Permission.PRESCALE_REQUEST)
     def prescale(_n, picked, note):
         try:
-            if not picked:
+            wedding = row_id(picked, "wedding")
+            if wedding is None:
                 raise WedscaleError("Pick a wedding first.")
-            rows = engine.request_prescale(int(picked), actor_of(current_user), note or "")
+            rows = engine.request_prescale(wedding, actor_of(current_user), text(note, "note"))
         except (WedscaleError, ValueError) as exc:
             return dbc.Alert(getattr(exc, "message", str(exc)), color="danger", className="py-1 small",
                              id="forecast-prescale-error")

@@ -15,6 +15,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import records, row_id, text
 from app.grids import grid_options
 from app.pages.base import PageSpec
 from engine.detect.delivery_view import DeliveryLine, channel_targets, delivery_line
@@ -58,7 +59,8 @@ def _row(line: DeliveryLine) -> dict:
 
 def _status_of(chosen) -> str | None:
     """The stored status for a filter value; an unknown value (a forged request) is a 400."""
-    if chosen in (None, ""):
+    chosen = text(chosen, "status filter")
+    if chosen == "":
         return None
     if chosen not in FILTERS:
         raise ValueError(f"unknown status filter {chosen!r}")
@@ -122,9 +124,12 @@ def register(app: Dash, engine) -> None:
     def retry(_n, selected, chosen):
         status = _status_of(chosen)
         try:
-            if not selected:
+            rows = records(selected, "selected rows")
+            if not rows:
                 raise WedscaleError("Select a failed delivery in the table first.")
-            delivery_id = int(selected[0]["id"])
+            delivery_id = row_id(rows[0].get("id"), "delivery id")
+            if delivery_id is None:
+                raise WedscaleError("Select a failed delivery in the table first.")
             with engine.db.session() as session:
                 engine.outbox.retry_now(session, delivery_id, actor_of(current_user), engine.clock.now())
         except WedscaleError as exc:

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.access import actor_of, guarded
+from app.callback_values import row_id, text, whole
 from app.figures_scaling import DecisionPoint, OrderPoint, why_figure
 from app.pages.base import PageSpec
 from engine.clock import to_epoch_s
@@ -184,9 +185,9 @@ def layout(engine) -> html.Div:
 
 
 def _request(service, action, count, reason) -> ManualRequest:
-    instances = int(count) if count not in (None, "") else None
-    return ManualRequest(action=action or "", service=service or "", instances=instances,
-                         reason=reason or "", urgency="critical" if action == "emergency_scale" else "high")
+    action = text(action, "action")
+    return ManualRequest(action=action, service=text(service, "service"), instances=whole(count, "instances"),
+                         reason=text(reason, "reason"), urgency="critical" if action == "emergency_scale" else "high")
 
 
 def _pin_minutes(pin) -> float | None:
@@ -241,9 +242,9 @@ def register(app: Dash, engine) -> None:
             released = engine.release_pin(service or "", actor_of(current_user))
         except WedscaleError as exc:
             return _error(exc)
-        text = (f"{service} is handed back to the autoscaler." if released
-                else f"{service} was not pinned; the autoscaler already manages it.")
-        return dbc.Alert(text, color="info", id="unpin-ok")
+        message = (f"{service} is handed back to the autoscaler." if released
+                   else f"{service} was not pinned; the autoscaler already manages it.")
+        return dbc.Alert(message, color="info", id="unpin-ok")
 
     @app.callback(Output(MODAL, "is_open"), Output(SUMMARY, "children"), Output(FEEDBACK, "children"),
                   Input(REVIEW, "n_clicks"), Input(CANCEL, "n_clicks"),
@@ -292,12 +293,12 @@ def register(app: Dash, engine) -> None:
         except (WedscaleError, ValueError) as exc:
             return False, _error(exc), no_update, no_update
         history, pending = _history(engine)
-        text = {"executed": f"Ordered: {row.service} to {row.to_instances} instances.",
-                "executing": f"Recorded: {row.service} to {row.to_instances}; the actuator did not "
-                             f"answer yet, the order is retried.",
-                "pending_approval": f"Decision #{row.id} waits for an admin's approval.",
-                "failed": f"The order for {row.service} failed; see the decision history."}[row.status]
-        return False, dbc.Alert(text, color="danger" if row.status == "failed" else "success",
+        message = {"executed": f"Ordered: {row.service} to {row.to_instances} instances.",
+                   "executing": f"Recorded: {row.service} to {row.to_instances}; the actuator did not "
+                                f"answer yet, the order is retried.",
+                   "pending_approval": f"Decision #{row.id} waits for an admin's approval.",
+                   "failed": f"The order for {row.service} failed; see the decision history."}[row.status]
+        return False, dbc.Alert(message, color="danger" if row.status == "failed" else "success",
                                 id="scale-ok"), history, pending
 
     @app.callback(Output(FEEDBACK, "children", allow_duplicate=True),
@@ -308,22 +309,24 @@ def register(app: Dash, engine) -> None:
     @guarded(Permission.DECISIONS_APPROVE)
     def decide(_approve, _reject, picked, reason):
         try:
-            if not picked:
+            decision_id = row_id(picked, "decision")
+            if decision_id is None:
                 raise WedscaleError("Choose a decision first.")
+            reason = text(reason, "reason")
             with engine.db.session() as session:
                 if ctx.triggered_id == APPROVE:
-                    engine.executor.approve(session, int(picked), actor_of(current_user), reason or "",
+                    engine.executor.approve(session, decision_id, actor_of(current_user), reason,
                                             engine.clock.now(),
                                             may_approve_large=current_user.can(Permission.DECISIONS_APPROVE_LARGE))
-                    text = f"Decision #{picked} approved and executed."
+                    message = f"Decision #{decision_id} approved and executed."
                 else:
-                    engine.executor.reject(session, int(picked), actor_of(current_user), reason or "",
+                    engine.executor.reject(session, decision_id, actor_of(current_user), reason,
                                            engine.clock.now())
-                    text = f"Decision #{picked} rejected."
+                    message = f"Decision #{decision_id} rejected."
         except (WedscaleError, ValueError) as exc:
             return _error(exc), no_update, no_update
         history, pending = _history(engine)
-        return dbc.Alert(text, color="success", id="approval-ok"), history, pending
+        return dbc.Alert(message, color="success", id="approval-ok"), history, pending
 
 
 def register_breakglass(app: Dash) -> None:

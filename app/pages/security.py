@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, html
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import row_id
 from app.pages.base import PageSpec
 from engine.errors import WedscaleError
 from engine.security.access_windows import window_of
@@ -95,10 +96,11 @@ def register(app: Dash, engine) -> None:
     def revoke(_n, grant_id):
         now = engine.clock.now()
         try:
-            if not grant_id:
+            grant_id = row_id(grant_id, "grant")
+            if grant_id is None:
                 raise WedscaleError("Choose a grant first.")
             with engine.db.session() as session:
-                engine.breakglass.revoke(session, int(grant_id), actor_of(current_user), now)
+                engine.breakglass.revoke(session, grant_id, actor_of(current_user), now)
         except (WedscaleError, ValueError) as exc:
             return dbc.Alert(getattr(exc, "message", str(exc)), color="danger", id="security-error"), \
                 _grants_box(engine, now)

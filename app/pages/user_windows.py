@@ -21,6 +21,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import text
 from engine.errors import InvalidInput, WedscaleError
 from engine.security.access_windows import ROLE, USER, WindowChange, window_of
 from engine.security.permissions import Permission, Role
@@ -111,7 +112,7 @@ def form_card(engine) -> dbc.Card:
 
 
 def _subject(value) -> tuple[str, str]:
-    kind, _, name = (value or "").partition(":")
+    kind, _, name = text(value, "subject").partition(":")
     if kind not in (ROLE, USER) or not name:
         raise InvalidInput("Choose a user or a role first.", {"field": "subject"})
     if kind == ROLE and name not in {r.value for r in Role}:
@@ -119,10 +120,8 @@ def _subject(value) -> tuple[str, str]:
     return kind, name
 
 
-def _text(value) -> str:
-    if value is not None and not isinstance(value, str):
-        raise TypeError("text input expected")
-    return (value or "").strip()
+def _text(value, name: str) -> str:
+    return text(value, name).strip()
 
 
 def apply_change(engine, trigger: str, subject, days, start, end, zone, confirmed) -> str:
@@ -132,7 +131,8 @@ def apply_change(engine, trigger: str, subject, days, start, end, zone, confirme
     NeedsConfirmation (the acting admin would be shut out now and did not confirm).
     """
     kind, name = _subject(subject)
-    windows = None if trigger == CLEAR else [make_window(_text(days), _text(start), _text(end), _text(zone))]
+    windows = None if trigger == CLEAR else [make_window(
+        _text(days, "days"), _text(start, "from"), _text(end, "to"), _text(zone, "time zone"))]
     now, actor = engine.clock.now(), actor_of(current_user)
     with engine.db.session() as session:
         if kind == USER:

@@ -8,6 +8,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import text
 from app.pages import user_windows
 from app.pages.base import PageSpec
 from engine.errors import WedscaleError
@@ -80,10 +81,11 @@ def register(app: Dash, engine) -> None:
     def act(_c, _s, _d, _e, name, role, password, picked, picked_role):
         actor = actor_of(current_user)
         try:
+            name, role, password = text(name, "name").strip(), text(role, "role"), text(password, "password")
+            picked, picked_role = text(picked, "user"), text(picked_role, "new role")
             with engine.db.session() as session:
                 if ctx.triggered_id == CREATE:
-                    engine.accounts.create_user(session, (name or "").strip(), password or "",
-                                                role or "", actor)
+                    engine.accounts.create_user(session, name, password, role, actor)
                     message = f"Created user {name}."
                 elif not picked:
                     raise WedscaleError("Choose a user first.")
@@ -99,8 +101,8 @@ def register(app: Dash, engine) -> None:
                     engine.accounts.set_disabled(session, picked, disable, actor)
                     message = f"{picked} {'disabled' if disable else 'enabled'}."
         except (WedscaleError, ValueError) as exc:
-            text = getattr(exc, "message", str(exc))
-            return dbc.Alert(text, color="danger", id="users-error"), no_update, no_update, no_update
+            return dbc.Alert(getattr(exc, "message", str(exc)), color="danger", id="users-error"), \
+                no_update, no_update, no_update
         return (dbc.Alert(message, color="success", id="users-ok"), _table(engine), _names(engine),
                 user_windows.subject_options(engine))
 

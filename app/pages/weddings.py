@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask_login import current_user
 
 from app.access import actor_of, guarded
+from app.callback_values import row_id, text, texts
 from app.pages.base import PageSpec
 from engine.decoding import decode_upload
 from engine.errors import WedscaleError
@@ -134,9 +135,11 @@ def _input(name, day, zone, ceremony, rec_start, rec_end, guests, services, prio
         count = int(guests) if guests not in (None, "") else 0
     except (TypeError, ValueError):
         count = 0
-    return WeddingInput(name=name or "", date=day or "", timezone=zone or "", ceremony_start=ceremony or "",
-                        reception_start=rec_start or "", reception_end=rec_end or "", guest_count=count,
-                        services=tuple(services or ()), priority=bool(priority))
+    return WeddingInput(name=text(name, "name"), date=text(day, "date"), timezone=text(zone, "timezone"),
+                        ceremony_start=text(ceremony, "ceremony start"),
+                        reception_start=text(rec_start, "reception start"),
+                        reception_end=text(rec_end, "reception end"), guest_count=count,
+                        services=tuple(texts(services, "services")), priority=bool(priority))
 
 
 def _report(report) -> html.Div:
@@ -170,22 +173,23 @@ def register(app: Dash, engine) -> None:
         actor, now = actor_of(current_user), engine.clock.now()
         try:
             with engine.db.session() as session:
+                wedding_id = None if picked == NEW else row_id(picked, "wedding")
                 if ctx.triggered_id == CANCEL:
-                    if not picked or picked == NEW:
+                    if wedding_id is None:
                         raise WedscaleError("Pick a wedding to cancel.")
-                    row = engine.weddings.cancel(session, int(picked), actor, now)
-                    text = f"Cancelled {row.name}."
-                elif not picked or picked == NEW:
+                    row = engine.weddings.cancel(session, wedding_id, actor, now)
+                    message = f"Cancelled {row.name}."
+                elif wedding_id is None:
                     row = engine.weddings.create(session, _input(*fields), actor, now)
-                    text = f"Added {row.name} (#{row.id})."
+                    message = f"Added {row.name} (#{row.id})."
                 else:
-                    row = engine.weddings.update(session, int(picked), _input(*fields), actor, now)
-                    text = f"Saved {row.name}."
+                    row = engine.weddings.update(session, wedding_id, _input(*fields), actor, now)
+                    message = f"Saved {row.name}."
         except (WedscaleError, ValueError) as exc:
             return (dbc.Alert(getattr(exc, "message", str(exc)), color="danger", className="py-1",
                               id="weddings-error"), no_update, no_update)
         engine.calendar.invalidate()
-        return (dbc.Alert(text, color="success", className="py-1", id="weddings-ok"), _table(engine),
+        return (dbc.Alert(message, color="success", className="py-1", id="weddings-ok"), _table(engine),
                 _pick_options(engine))
 
     @app.callback(Output(IMPORT_REPORT, "children"), Output(TABLE_BOX, "children", allow_duplicate=True),
@@ -194,11 +198,12 @@ def register(app: Dash, engine) -> None:
     @guarded(Permission.WEDDINGS_WRITE)
     def upload(contents, valid_only):
         try:
-            if not contents or "," not in contents:
+            contents = text(contents, "upload")
+            if "," not in contents:
                 raise WedscaleError("Choose a CSV file.")
-            text = decode_upload(base64.b64decode(contents.split(",", 1)[1]))
+            csv_text = decode_upload(base64.b64decode(contents.split(",", 1)[1]))
             with engine.db.session() as session:
-                report = import_weddings(session, engine.weddings, text,
+                report = import_weddings(session, engine.weddings, csv_text,
                                          mode="valid_only" if valid_only else "all_or_nothing",
                                          actor=actor_of(current_user), now=engine.clock.now())
         except (WedscaleError, ValueError) as exc:

@@ -3,16 +3,24 @@
 Setting replaces the subject's windows (one shift per subject is the common case; give
 several by passing several windows). Changes are audited. The check reads the user's own
 windows and, when they have none, their role's.
+
+The check runs on every signed-in request, so the windows are kept in memory: the whole table
+(a few rows) is read at most once per ``ttl_s`` of the engine clock. ``set_windows`` and
+``clear`` forget the copy at once, again when their transaction commits, so this process sees
+its own changes on the next request; other processes (gunicorn workers) see them within
+``ttl_s`` (``WEDSCALE_ACCESS_WINDOWS_TTL_S``, 30 s).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+import threading
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
+from engine.clock import Clock
 from engine.errors import InvalidInput
 from engine.security.audit import Actor, AuditLog
 from engine.security.permissions import Role
@@ -66,10 +74,49 @@ def windows_after(change: WindowChange, username: str, role: str, own: list[Acce
 
 
 class AccessWindows:
-    """Manage and check time windows over the ``access_windows`` table."""
+    """Manage and check time windows over the ``access_windows`` table.
 
-    def __init__(self, audit: AuditLog):
+    Parameters
+    ----------
+    audit : AuditLog
+        Where changes are recorded.
+    clock : Clock
+        The engine clock; ages the in-memory copy of the windows.
+    ttl_s : float
+        The copy is read again when older than this (0: on every check).
+    """
+
+    def __init__(self, audit: AuditLog, clock: Clock, ttl_s: float = 30.0):
         self.audit = audit
+        self._clock = clock
+        self._ttl = timedelta(seconds=ttl_s)
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str], tuple[AccessWindow, ...]] = {}
+        self._loaded_at: datetime | None = None
+
+    def invalidate(self) -> None:
+        """Forget the in-memory windows; the next check reads the table."""
+        with self._lock:
+            self._loaded_at = None
+
+    def _changed(self, session: Session) -> None:
+        # Forget now, and again on commit: a check between the two would read the table
+        # before the change is visible and keep that copy for a whole ttl.
+        self.invalidate()
+        event.listen(session, "after_commit", lambda _session: self.invalidate(), once=True)
+
+    def _current(self, session: Session) -> dict[tuple[str, str], tuple[AccessWindow, ...]]:
+        """Return every stored window by (kind, subject), read through ``session`` when stale."""
+        now = self._clock.now()
+        with self._lock:
+            loaded = self._loaded_at
+            if loaded is None or now < loaded or now - loaded >= self._ttl:
+                by_subject: dict[tuple[str, str], list[AccessWindow]] = {}
+                for row in self.list_all(session):
+                    by_subject.setdefault((row.subject_kind, row.subject), []).append(window_of(row))
+                self._windows = {key: tuple(windows) for key, windows in by_subject.items()}
+                self._loaded_at = now
+            return self._windows
 
     def set_windows(self, session: Session, kind: str, subject: str, windows: list[AccessWindow],
                     actor: Actor, now: datetime, reason: str = "") -> list[AccessWindowRow]:
@@ -90,6 +137,7 @@ class AccessWindows:
                                 timezone=w.timezone, created_at=now, created_by=actor.name)
                 for w in windows]
         session.add_all(rows)
+        self._changed(session)
         self.audit.record(session, now=now, actor=actor, action="access_window.set", outcome="ok",
                           target=f"{kind}:{subject}", reason=reason,
                           details={"windows": [describe(w) for w in windows]})
@@ -100,6 +148,7 @@ class AccessWindows:
         """Remove every window of the subject (it may then act at any time); audited."""
         n = session.execute(delete(AccessWindowRow).where(AccessWindowRow.subject_kind == kind,
                                                           AccessWindowRow.subject == subject)).rowcount
+        self._changed(session)
         self.audit.record(session, now=now, actor=actor, action="access_window.clear", outcome="ok",
                           target=f"{kind}:{subject}", reason=reason, details={"removed": n})
         return n
@@ -110,19 +159,19 @@ class AccessWindows:
         return list(session.execute(select(AccessWindowRow).order_by(
             AccessWindowRow.subject_kind, AccessWindowRow.subject, AccessWindowRow.id)).scalars())
 
-    @staticmethod
-    def windows_for(session: Session, username: str, role: str) -> tuple[str, list[AccessWindow]]:
+    def windows_for(self, session: Session, username: str, role: str) -> tuple[str, list[AccessWindow]]:
         """Return (who the windows belong to, the windows) that bind this user."""
-        rows = session.execute(select(AccessWindowRow).where(
-            AccessWindowRow.subject_kind == USER, AccessWindowRow.subject == username)).scalars().all()
-        if rows:
-            return username, [window_of(r) for r in rows]
-        rows = session.execute(select(AccessWindowRow).where(
-            AccessWindowRow.subject_kind == ROLE, AccessWindowRow.subject == role)).scalars().all()
-        return _people(role), [window_of(r) for r in rows]
+        windows = self._current(session)
+        own = windows.get((USER, username))
+        if own:
+            return username, list(own)
+        return _people(role), list(windows.get((ROLE, role), ()))
 
     def check(self, session: Session, username: str, role: str, now: datetime) -> WindowVerdict:
-        """Return whether ``username`` (with ``role``) may act at ``now``."""
+        """Return whether ``username`` (with ``role``) may act at ``now``.
+
+        ``session`` is used only when the in-memory windows are stale; a warm check runs no SQL.
+        """
         who, windows = self.windows_for(session, username, role)
         return check_windows(windows, now, who)
 

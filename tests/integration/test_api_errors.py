@@ -21,7 +21,7 @@ def tight_app(tmp_path, db_url, clock):
     from app import create_app
     from engine.bootstrap import build_engine
 
-    settings = make_settings(tmp_path, db_url, extra={"rate_limits": {"actions": "5/minute"}})
+    settings = make_settings(tmp_path, db_url, rate_limits={"actions": "5/minute"})
     engine = build_engine(settings, clock=clock)
     app = create_app(engine=engine)
     broken = Blueprint("broken", __name__, url_prefix="/api/test-only")
@@ -139,8 +139,7 @@ def any_db_app(request, tmp_path, clock):
 
     url = request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")
     upgrade(url)
-    settings = make_settings(tmp_path, url, extra={"rate_limits": {"monitoring": "1000/minute",
-                                                                   "actions": "1000/minute"}})
+    settings = make_settings(tmp_path, url, rate_limits={"monitoring": "1000/minute", "actions": "1000/minute"})
     engine = build_engine(settings, clock=clock)
     yield create_app(engine=engine), engine
     engine.db.dispose()

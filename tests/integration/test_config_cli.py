@@ -1,4 +1,5 @@
-"""A bad WEDSCALE_CONFIG stops `wedscale serve` with one line naming the file and the key."""
+"""A bad WEDSCALE_CONFIG stops `wedscale serve` with one line naming the file and the key; a bad
+WEDSCALE_RATE_LIMITS with one line naming the variable."""
 
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ def test_one_shot_commands_read_the_config_too(env, tmp_path):  # noqa: F811
     good.write_text('[rate_limits]\npush = "fast"\n')
     failed = run({**env, "WEDSCALE_CONFIG": str(good)}, "alerts", "list", check=False)
     assert failed.returncode != 0 and "rate_limits.push" in failed.stderr
+
+
+def test_serve_refuses_a_bad_rate_limit_variable_in_one_line(env):  # noqa: F811
+    result = run({**env, "WEDSCALE_RATE_LIMITS": "monitoring=lots"}, "serve", "--port", "8109",
+                 check=False, real=True)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: bad configuration: WEDSCALE_RATE_LIMITS: monitoring: must look like")

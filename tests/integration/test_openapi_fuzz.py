@@ -39,7 +39,7 @@ def fuzz_app(tmp_path, db_url, clock):
     from app import create_app
     from engine.bootstrap import build_engine
 
-    engine = build_engine(make_settings(tmp_path, db_url, extra={"rate_limits": UNLIMITED}), clock=clock)
+    engine = build_engine(make_settings(tmp_path, db_url, rate_limits=UNLIMITED), clock=clock)
     engine.size_simulated_cluster()
     create_user(engine, "fuzz-admin", Role.SCALABILITY_ADMIN)
     with engine.db.session() as session:

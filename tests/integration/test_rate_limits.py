@@ -41,3 +41,31 @@ def test_every_api_endpoint_has_a_class(app):
 
     api = {e for e in app.server.view_functions if e.startswith("api.")}
     assert api <= set(ROUTE_CLASSES)
+
+
+def _app_from_environment(tmp_path, db_url, clock, **variables):
+    """The app as ``wedscale serve`` builds it: settings from the environment (and its file)."""
+    from app import create_app
+    from engine.bootstrap import build_engine
+    from engine.settings import load_settings
+    from tests.conftest import TEST_SECRET
+
+    env = {"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_DATABASE_URL": db_url,
+           "WEDSCALE_SECRET_KEY": TEST_SECRET, **variables}
+    settings = load_settings(env=env).with_(run_scheduler=False, backfill_days=0)
+    return create_app(engine=build_engine(settings, clock=clock))
+
+
+def _health_statuses(app, n):
+    client = app.server.test_client()
+    return [client.get("/readyz").status_code for _ in range(n)]
+
+
+def test_the_config_file_sets_a_limit_and_the_environment_overrides_it(tmp_path, db_url, clock):
+    config = tmp_path / "wedscale.toml"
+    config.write_text('[rate_limits]\nhealth = "3/minute"\n')
+    from_file = _app_from_environment(tmp_path, db_url, clock, WEDSCALE_CONFIG=str(config))
+    assert _health_statuses(from_file, 4) == [200, 200, 200, 429]
+    overridden = _app_from_environment(tmp_path, db_url, clock, WEDSCALE_CONFIG=str(config),
+                                       WEDSCALE_RATE_LIMITS="health=5/minute")
+    assert _health_statuses(overridden, 6) == [200] * 5 + [429]

@@ -34,7 +34,7 @@ json_values = st.recursive(scalars, lambda inner: st.one_of(
 def engine(tmp_path, db_url, clock):
     from engine.bootstrap import build_engine
 
-    built = build_engine(make_settings(tmp_path, db_url, extra={"rate_limits": NO_LIMITS}), clock=clock)
+    built = build_engine(make_settings(tmp_path, db_url, rate_limits=NO_LIMITS), clock=clock)
     built.size_simulated_cluster()
     yield built
     built.db.dispose()

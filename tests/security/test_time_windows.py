@@ -1,17 +1,20 @@
 """Time-restricted access: windows (pure), refusal of pages, callbacks and API outside them,
-audit, per-user override, break-glass override, and the CLI that sets them."""
+audit, per-user override, break-glass override, the CLI that sets them, and the in-memory
+copy of the windows (no query per request; own changes at once, other processes' within the ttl)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import event
 
 from engine.errors import InvalidInput
 from engine.security.audit import Actor
 from engine.security.permissions import Role
 from engine.security.time_windows import check_windows, describe, make_window, parse_days, within
-from engine.storage.models import AuditEntry
+from engine.storage.models import AccessWindowRow, AuditEntry
 
 ADMIN = Actor("root", Role.SCALABILITY_ADMIN.value, "local")
 SHIFT = make_window("Mon-Sat", "06:00", "22:00", "Europe/London")
@@ -156,3 +159,61 @@ def test_cli_sets_lists_and_clears_windows(tmp_path):
                   check=False)
     assert missing.returncode != 0 and "no user named" in missing.stderr
     assert "1 window(s) removed" in run(env, "users", "clear-window", "--role", "scalability_operator").stdout
+
+
+@contextmanager
+def window_queries(engine):
+    """Collect the SQL statements that read the access_windows table while the block runs."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "access_windows" in statement:
+            seen.append(statement)
+
+    event.listen(engine.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def operator(login_as, engine, clock):
+    """An operator signed in at 21:50 on a Saturday, bound by no window yet."""
+    clock.set(SAT_EVENING)
+    return login_as(Role.SCALABILITY_OPERATOR)
+
+
+def test_a_warm_cache_answers_without_a_windows_query(operator, engine, clock):
+    engine.access_windows.invalidate()
+    with window_queries(engine) as cold:
+        assert operator.get("/api/scalability/status").status_code == 200
+    assert len(cold) == 1  # the whole table, once
+    clock.advance(seconds=engine.settings.access_windows_ttl_s - 1)
+    with window_queries(engine) as warm:
+        assert operator.get("/api/scalability/status").status_code == 200
+        assert operator.get("/scaling").status_code == 200
+    assert warm == []
+
+
+def test_a_change_through_the_engine_is_seen_at_once(operator, engine, clock):
+    assert operator.get("/api/scalability/status").status_code == 200  # cache warm, no window
+    restrict(engine, "role", Role.SCALABILITY_OPERATOR.value, make_window("Sat", "06:00", "21:00", "Europe/London"))
+    assert operator.get("/api/scalability/status").status_code == 403  # same instant: no ttl waited
+    with engine.db.session() as session:
+        engine.access_windows.clear(session, "role", Role.SCALABILITY_OPERATOR.value, ADMIN, engine.clock.now())
+    assert operator.get("/api/scalability/status").status_code == 200
+
+
+def test_a_change_by_another_process_is_seen_within_the_ttl(operator, engine, clock):
+    assert operator.get("/api/scalability/status").status_code == 200  # cache warm, no window
+    with engine.db.session() as session:  # what another worker's set_windows leaves in the table
+        session.add(AccessWindowRow(subject_kind="role", subject=Role.SCALABILITY_OPERATOR.value,
+                                    days="5", start_time="06:00", end_time="21:00", timezone="Europe/London",
+                                    created_at=engine.clock.now(), created_by="other-worker"))
+    assert operator.get("/api/scalability/status").status_code == 200  # not yet: the copy is fresh
+    clock.advance(seconds=engine.settings.access_windows_ttl_s - 1)
+    assert operator.get("/api/scalability/status").status_code == 200
+    clock.advance(seconds=1)
+    refused = operator.get("/api/scalability/status")
+    assert refused.status_code == 403 and "Sat 06:00–21:00 Europe/London" in refused.get_json()["message"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.config_file import load_config
-from engine.config_model import ConfigError, FileConfig
+from engine.config_model import RATE_LIMIT_CLASSES, ConfigError, FileConfig
 from engine.detect.thresholds import NORMAL_DAY, WEDDING_DAY, Threshold
 from engine.services import DEFAULT_SERVICES
 from engine.settings import load_settings
@@ -35,9 +35,13 @@ def test_the_example_file_loads_and_documents_every_section():
     hook, = config.notifications.webhooks
     assert hook.url == EXAMPLE_ENV["WEDSCALE_WEBHOOK_OPS_URL"] and hook.token == "tok-secret"
     assert config.notifications.emails[0].password == "smtp-secret"
+    limits = fields.pop("rate_limits")
     assert fields == {"actuator_kind": "simulated", "kubernetes_namespace": "default",
                       "kubernetes_dry_run": False, "kubernetes_deployments": {"api": "wedding-api"}}
-    assert config.rate_limits["push"] == "6000/minute"
+    from app.limits import DEFAULT_LIMITS
+
+    assert limits == DEFAULT_LIMITS  # the example restates the built-in limits
+    assert set(DEFAULT_LIMITS) == set(RATE_LIMIT_CLASSES)  # every class may be configured
     assert "secret" not in repr(config)  # secrets never reach a log line
 
 
@@ -83,7 +87,7 @@ push = "600000/minute"
     assert settings.config.prometheus.step_s == 5.0
     assert (settings.actuator_kind, settings.kubernetes_namespace, settings.kubernetes_dry_run) == (
         "kubernetes", "weddings", True)
-    assert settings.extra["rate_limits"] == {"push": "600000/minute"}
+    assert settings.rate_limits == {"push": "600000/minute"}
     assert settings.config.notifications.webhooks == ()
 
 
@@ -153,3 +157,48 @@ def test_per_service_thresholds_drive_the_alerts(tmp_path, settings, clock):
     with engine.db.session() as session:
         cpu = {(r.service, r.severity) for r in session.query(AlertRow).filter_by(metric="cpu_pct")}
     assert cpu == {("database", "critical")}  # the others keep the 85/95 (70/85) defaults
+
+
+def test_rate_limits_env_over_file_class_by_class(tmp_path):
+    path = _write(tmp_path, '[rate_limits]\nmonitoring = "5/minute"\npush = "600/minute"\n')
+    env = {"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_CONFIG": str(path)}
+    assert load_settings(env=env).rate_limits == {"monitoring": "5/minute", "push": "600/minute"}
+    both = load_settings(env={**env, "WEDSCALE_RATE_LIMITS": "monitoring=7/minute, health=9/second"})
+    assert both.rate_limits == {"monitoring": "7/minute", "push": "600/minute", "health": "9/second"}
+    assert "rate_limits" not in both.extra  # one home only
+    only_env = load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_RATE_LIMITS": "actions=3/hour,"})
+    assert only_env.rate_limits == {"actions": "3/hour"}
+
+
+@pytest.mark.parametrize("value, where", [
+    ("push=lots", 'WEDSCALE_RATE_LIMITS: push: must look like "6000/minute"'),
+    ("push=10/fortnight", 'WEDSCALE_RATE_LIMITS: push: must look like "6000/minute"'),
+    ("pushes=10/minute", "WEDSCALE_RATE_LIMITS: pushes: unknown route class (expected one of monitoring"),
+    ("push:10/minute", "WEDSCALE_RATE_LIMITS: push:10/minute: must look like class=6000/minute"),
+])
+def test_a_bad_rate_limit_variable_is_one_line(tmp_path, value, where):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_RATE_LIMITS": value})
+    message = str(error.value)
+    assert message.startswith(where) and "\n" not in message, message
+
+
+def test_rate_limits_set_in_code_are_checked_at_startup(tmp_path):
+    from app.limits import checked_limits
+    from engine.settings import Settings
+
+    base = Settings(database_url="sqlite://", secret_key="k", var_dir=tmp_path)
+    assert checked_limits(base.with_(rate_limits={"health": "2/second"})) == {"health": "2/second"}
+    with pytest.raises(ConfigError, match=r'^rate_limits\.health: must look like "6000/minute"'):
+        checked_limits(base.with_(rate_limits={"health": "fast"}))
+    with pytest.raises(ConfigError, match=r"belong in Settings\.rate_limits"):
+        checked_limits(base.with_(extra={"rate_limits": {"health": "2/second"}}))
+
+
+def test_access_windows_ttl_from_the_environment(tmp_path):
+    env = {"WEDSCALE_VAR_DIR": str(tmp_path)}
+    assert load_settings(env=env).access_windows_ttl_s == 30.0
+    assert load_settings(env={**env, "WEDSCALE_ACCESS_WINDOWS_TTL_S": "5"}).access_windows_ttl_s == 5.0
+    for bad in ("-1", "soon", "inf"):
+        with pytest.raises(ConfigError, match="^WEDSCALE_ACCESS_WINDOWS_TTL_S: must be a number of seconds >= 0"):
+            load_settings(env={**env, "WEDSCALE_ACCESS_WINDOWS_TTL_S": bad})

@@ -19,7 +19,7 @@ from typing import Mapping
 
 import numpy as np
 
-from engine.metrics.aggregate import BucketStats, matrix_stats
+from engine.metrics.aggregate import BucketStats, matrix_stats, merge_stats
 from engine.metrics.memory_store import MAX_TS, RAW_STEP_S
 from engine.sources.base import SampleBatch
 
@@ -181,12 +181,13 @@ def merge_rollup(series: np.ndarray, bucket: np.ndarray, change: RollupChange, h
     old_count = np.where(present, counts[pos], 0.0)
     old_mean = np.where(present, old["mean"], 0.0)
     count = old_count + change.d_count
+    # Count and mean by the deltas (a changed point is no extra point); the band and p95 merge
+    # by RingBufferStore's rule.
+    stored = {"count": counts[pos], **{f: old[f] for f in ("mean", "min", "max", "p95")}}
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (old_mean * old_count + change.d_sum) / count
-    new = change.points
-    low = np.where(present, np.minimum(old["min"], new.min), new.min)
-    high = np.where(present, np.maximum(old["max"], new.max), new.max)
-    p95 = np.where(present, np.maximum(old["p95"], new.p95), new.p95)
+        band = merge_stats(present, stored, change.points)
+    low, high, p95 = band.min, band.max, band.p95
     exact = change.exact
     for column, value in ((count, change.from_raw.count), (mean, change.from_raw.mean), (low, change.from_raw.min),
                           (high, change.from_raw.max), (p95, change.from_raw.p95)):

@@ -1,9 +1,14 @@
 """Pure merge arithmetic of ``RedisMetricStore`` writes: no Redis here, only arrays.
 
 A write reads, for every touched series and level, the span of ring slots its points fall in
-(``Spans``), merges the points into those slots (``merge_level``) and writes the changed part
-back. All series of a level are merged at once over the concatenated spans, so a tick of 45
-series costs a handful of numpy calls rather than a few per series.
+(``Spans``), merges the points into those slots (``merge_level`` for raw, ``merge_rollup`` for
+the 1-minute and 1-hour levels) and writes the changed part back. All series of a level are
+merged at once over the concatenated spans, so a tick of 45 series costs a handful of numpy
+calls rather than a few per series.
+
+A rollup bucket that the raw ring covers whole is recomputed from the raw 5 s points
+(``stats_from_raw``), the rule ``RingBufferStore`` follows; the raw span a write reads
+therefore reaches back to the start of the oldest touched hour (``Spans.for_raw``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Mapping
 
 import numpy as np
 
+from engine.metrics.aggregate import BucketStats, matrix_stats, merge_stats
 from engine.metrics.memory_store import MAX_TS, RAW_STEP_S
 from engine.sources.base import SampleBatch
 
@@ -73,8 +79,26 @@ class Spans:
 
         Older buckets cannot be written: the newest bucket after the write is at least ``last``.
         """
-        lo = np.maximum(first, last - capacity + 1)
-        return cls(lo, last, np.concatenate(([0], np.cumsum(last - lo + 1)[:-1])).astype(np.int64))
+        return cls.between(np.maximum(first, last - capacity + 1), last)
+
+    @classmethod
+    def for_raw(cls, first: np.ndarray, last: np.ndarray, heads: np.ndarray, capacity: int, widest: int) -> Spans:
+        """Return the raw spans a write reads: its points and every raw point of the rollup buckets they touch.
+
+        From the start of the ``widest``-point bucket (the hour) holding ``first`` to the end
+        of the one holding ``last``, clipped to the raw retention after the write (nothing
+        exists past the newest point, nothing is kept before ``newest − capacity + 1``).
+        """
+        newest = np.maximum(heads, last)
+        lo = np.maximum(first // widest * widest, newest - capacity + 1)
+        hi = np.minimum((last // widest + 1) * widest - 1, newest)
+        # No point of the series fits raw any more: read one retained slot, which nothing uses.
+        return cls.between(lo, np.maximum(hi, lo))
+
+    @classmethod
+    def between(cls, lo: np.ndarray, hi: np.ndarray) -> Spans:
+        """Return the spans ``lo..hi`` (each shorter than the ring), laid end to end in the buffer."""
+        return cls(lo, hi, np.concatenate(([0], np.cumsum(hi - lo + 1)[:-1])).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -109,11 +133,7 @@ def merge_level(series: np.ndarray, bucket: np.ndarray, d_count: np.ndarray, d_s
     spans, records, counts : Spans, numpy.ndarray, numpy.ndarray
         The slots read, concatenated in series order.
     """
-    newest = heads.copy()
-    np.maximum.at(newest, series, bucket)
-    fits = bucket > newest[series] - capacity
-    pos = np.where(fits, spans.offset[series] + bucket - spans.lo[series], 0)
-    present = fits & (records["ts"][pos] == bucket * step_s) & (counts[pos] > 0)
+    newest, fits, pos, present = _locate(series, bucket, heads, capacity, step_s, spans, records, counts)
     old_count = np.where(present, counts[pos], 0.0)
     old_mean = np.where(present, records["mean"][pos], 0.0)
     new_count = old_count + d_count
@@ -122,21 +142,115 @@ def merge_level(series: np.ndarray, bucket: np.ndarray, d_count: np.ndarray, d_s
     write = fits & (new_count > 0)  # a changed point of a bucket no longer kept: nothing to do
     at = pos[write]
     records["ts"][at], records["mean"][at], counts[at] = bucket[write] * step_s, new_mean[write], new_count[write]
-    first_pos, last_pos = np.full(len(heads), np.iinfo(np.int64).max), np.full(len(heads), -1)
-    np.minimum.at(first_pos, series[write], at)
-    np.maximum.at(last_pos, series[write], at)
-    return LevelMerge(fits, present, old_mean, new_mean, newest, np.where(last_pos < 0, -1, first_pos), last_pos)
+    first_pos, last_pos = _written_range(series[write], at, len(heads))
+    return LevelMerge(fits, present, old_mean, new_mean, newest, first_pos, last_pos)
 
 
-def rollup_deltas(raw: LevelMerge, points: Points) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(d_count, d_sum)`` each 5 s point adds to its rollup buckets.
+@dataclass(frozen=True)
+class RollupChange:
+    """What a write brings to each touched rollup bucket (one entry per group).
+
+    ``d_count``/``d_sum`` as in ``merge_level``; ``points`` the count, min, max and p95 of the
+    new means of the group's 5 s points (``group_stats``); ``exact`` marks the buckets the raw
+    ring covers whole, and ``from_raw`` holds their statistics recomputed from raw (one entry
+    per ``exact`` group, in order).
+    """
+
+    d_count: np.ndarray
+    d_sum: np.ndarray
+    points: BucketStats
+    exact: np.ndarray
+    from_raw: BucketStats
+
+
+def merge_rollup(series: np.ndarray, bucket: np.ndarray, change: RollupChange, heads: np.ndarray,
+                 capacity: int, step_s: float, spans: Spans, records: np.ndarray, counts: np.ndarray
+                 ) -> LevelMerge:
+    """Merge groups into the read slots of a rollup level (``records`` with min/max/p95, updated in place).
+
+    Buckets marked ``exact`` take the statistics recomputed from raw: every field exact. The
+    others merge with what is stored: count and mean by the deltas (exact); min and max widen
+    to the new means of the touched 5 s points, so they are exact for new points and
+    conservative for a changed point (its old mean may have been the extreme: the band may
+    stay wider than the data, never narrower); p95 becomes the larger of the stored p95 and the
+    p95 of the touched points (``RingBufferStore``'s rule; an approximation, always within
+    ``[min, max]``). Parameters as in ``merge_level``.
+    """
+    newest, fits, pos, present = _locate(series, bucket, heads, capacity, step_s, spans, records, counts)
+    old = records[pos]
+    old_count = np.where(present, counts[pos], 0.0)
+    old_mean = np.where(present, old["mean"], 0.0)
+    count = old_count + change.d_count
+    # Count and mean by the deltas (a changed point is no extra point); the band and p95 merge
+    # by RingBufferStore's rule.
+    stored = {"count": counts[pos], **{f: old[f] for f in ("mean", "min", "max", "p95")}}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (old_mean * old_count + change.d_sum) / count
+        band = merge_stats(present, stored, change.points)
+    low, high, p95 = band.min, band.max, band.p95
+    exact = change.exact
+    for column, value in ((count, change.from_raw.count), (mean, change.from_raw.mean), (low, change.from_raw.min),
+                          (high, change.from_raw.max), (p95, change.from_raw.p95)):
+        column[exact] = value
+    write = fits & (count > 0)
+    at = pos[write]
+    slots = records[at]
+    slots["ts"], slots["mean"], slots["min"], slots["max"], slots["p95"] = (
+        bucket[write] * step_s, mean[write], low[write], high[write], p95[write])
+    records[at], counts[at] = slots, count[write]
+    first_pos, last_pos = _written_range(series[write], at, len(heads))
+    return LevelMerge(fits, present, old_mean, mean, newest, first_pos, last_pos)
+
+
+def stats_from_raw(series: np.ndarray, first_b5: np.ndarray, ratio: int, spans: Spans, records: np.ndarray,
+                   counts: np.ndarray) -> BucketStats:
+    """Return the statistics of the stored 5 s points of ``first_b5 .. first_b5 + ratio − 1``, per group.
+
+    Read from the raw buffer (``records``, ``counts`` of ``spans``, after the raw merge); points
+    outside a series' span are absent, as are slots holding another bucket.
+    """
+    if not len(series):
+        return BucketStats(*(np.empty(0) for _ in range(5)))
+    lo, hi, offset = spans.lo[series][:, None], spans.hi[series][:, None], spans.offset[series][:, None]
+    # Cells past a series' newest point are empty: an open hour needs fewer columns.
+    width = int(min(ratio, max(1, int((spans.hi[series] - first_b5).max()) + 1)))
+    b5 = first_b5[:, None] + np.arange(width, dtype=np.int64)
+    inside = (b5 >= lo) & (b5 <= hi)
+    pos = np.where(inside, offset + b5 - lo, 0)
+    valid = inside & (records["ts"][pos] == b5 * RAW_STEP_S) & (counts[pos] > 0)
+    return matrix_stats(valid, records["mean"][pos])
+
+
+def _locate(series: np.ndarray, bucket: np.ndarray, heads: np.ndarray, capacity: int, step_s: float, spans: Spans,
+            records: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(newest per series, fits, buffer position, present)`` of each group at one level."""
+    newest = heads.copy()
+    np.maximum.at(newest, series, bucket)
+    fits = bucket > newest[series] - capacity
+    pos = np.where(fits, spans.offset[series] + bucket - spans.lo[series], 0)
+    present = fits & (records["ts"][pos] == bucket * step_s) & (counts[pos] > 0)
+    return newest, fits, pos, present
+
+
+def _written_range(series: np.ndarray, at: np.ndarray, n_series: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return per series the first and last buffer position written (-1 for both: none)."""
+    first_pos, last_pos = np.full(n_series, np.iinfo(np.int64).max), np.full(n_series, -1)
+    np.minimum.at(first_pos, series, at)
+    np.maximum.at(last_pos, series, at)
+    return np.where(last_pos < 0, -1, first_pos), last_pos
+
+
+def rollup_deltas(raw: LevelMerge, points: Points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(d_count, d_sum, value)`` each 5 s point brings to its rollup buckets.
 
     A new point counts once with its mean; a stored point that changed only moves the bucket's
-    sum by the change of its mean; a point too old for raw counts as a new point.
+    sum by the change of its mean; a point too old for raw counts as a new point. ``value`` is
+    the point's mean after the write (what min, max and p95 see).
     """
     d_count = np.where(raw.fits & raw.present, 0.0, 1.0)
-    d_sum = np.where(raw.fits, raw.new_mean - raw.old_mean * raw.present, points.sum / points.count)
-    return d_count, d_sum
+    value = np.where(raw.fits, raw.new_mean, points.sum / points.count)
+    d_sum = np.where(raw.fits, raw.new_mean - raw.old_mean * raw.present, value)
+    return d_count, d_sum, value
 
 
 def group_buckets(series: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

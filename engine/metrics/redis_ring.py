@@ -4,10 +4,13 @@ One ring per series and level (raw 5 s, 1 minute, 1 hour). As in the in-memory `
 bucket ``b`` (the interval ``[b × step_s, (b + 1) × step_s)``) lives in slot ``b mod capacity``.
 Three keys per ring:
 
-- ``{prefix}{level}:{service}:{metric}``: ``capacity × 16`` bytes; slot ``i`` at byte ``16 i``
-  holds ``struct.pack("<dd", bucket_start_ts, mean)``, all a reader needs;
+- ``{prefix}{level}:{service}:{metric}``: one record per slot, all a chart needs. Raw: 16 bytes,
+  ``struct.pack("<dd", bucket_start_ts, mean)``; 1-minute and 1-hour rollups: 40 bytes,
+  ``struct.pack("<ddddd", bucket_start_ts, mean, min, max, p95)`` (the min–max band and the
+  p95 of the bucket's 5 s points); slot ``i`` starts at byte ``i × record size``;
 - ``…:n``: ``capacity × 8`` bytes, ``struct.pack("<d", count)`` per slot: samples (raw) or 5 s
-  points (rollups) in the bucket; only writers read it, to merge late data into a mean;
+  points (rollups) in the bucket; writers read it to merge late data into a mean, ``rollup``
+  to report it;
 - ``…:h``: the head, the newest bucket index as a decimal integer (absent: empty ring).
 
 A slot holds bucket ``b`` when its stored start equals ``b × step_s`` and ``b`` lies within
@@ -19,7 +22,9 @@ previous one stopped instead of overwriting from slot 0.
 This is the binary ring of ``notes/production-multiworker-recipe.md`` §3 (one string of 16-byte
 ``<dd`` records and a head per series, written in MULTI/EXEC), addressed by bucket rather than
 by write count so that a late sample merges into its own bucket, plus the count string a merge
-needs.
+needs. Rollup records are wider rather than kept in a third key: the live page reads the band
+with every mean at those levels, so one read serves both. ``layout()`` names the record fields,
+so keys written with another record layout are refused (``RedisMetricStore._check_layout``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-RECORD = np.dtype([("ts", "<f8"), ("mean", "<f8")])  # struct "<dd"
+RECORD = np.dtype([("ts", "<f8"), ("mean", "<f8")])  # raw: struct "<dd"
+ROLLUP_RECORD = np.dtype([("ts", "<f8"), ("mean", "<f8"), ("min", "<f8"), ("max", "<f8"),
+                          ("p95", "<f8")])  # 1m and 1h: struct "<ddddd"
 COUNT = np.dtype("<f8")
 
 
@@ -54,6 +61,15 @@ class RedisRing:
     step_s: float
     capacity: int
 
+    @property
+    def record(self) -> np.dtype:
+        """The slot record of this level: ``RECORD`` for raw, ``ROLLUP_RECORD`` for rollups."""
+        return RECORD if self.level == "raw" else ROLLUP_RECORD
+
+    def layout(self) -> str:
+        """Return this level's layout as stored under the store's layout key, e.g. ``1m=60s*43200:ts,mean,…``."""
+        return f"{self.level}={self.step_s:g}s*{self.capacity}:{','.join(self.record.names)}"
+
     def keys(self, series: str) -> tuple[str, str, str]:
         """Return the ``(records, counts, head)`` keys of ``series`` (``"service:metric"``)."""
         base = f"{self.prefix}{self.level}:{series}"
@@ -72,7 +88,7 @@ class RedisRing:
     def queue_read(self, pipe: Any, series: str, lo: int, hi: int, counts: bool) -> None:
         """Queue on ``pipe`` the reads of buckets ``lo..hi``: records, then counts when asked."""
         records_key, counts_key, _ = self.keys(series)
-        for key, size in ((records_key, RECORD.itemsize), (counts_key, COUNT.itemsize))[:1 + counts]:
+        for key, size in ((records_key, self.record.itemsize), (counts_key, COUNT.itemsize))[:1 + counts]:
             for first, n in self.spans(lo, hi):
                 pipe.getrange(key, first * size, (first + n) * size - 1)
 
@@ -83,7 +99,7 @@ class RedisRing:
         Bytes Redis never stored read as zeros; ``counts`` is None unless asked.
         """
         out = []
-        for dtype in (RECORD, COUNT)[:1 + counts]:
+        for dtype in (self.record, COUNT)[:1 + counts]:
             chunks = [next(replies).ljust(n * dtype.itemsize, b"\0") for _, n in self.spans(lo, hi)]
             out.append(np.frombuffer(b"".join(chunks), dtype=dtype).copy())
         return out[0], (out[1] if counts else None)
@@ -103,7 +119,7 @@ class RedisRing:
         records_key, counts_key, head_key = self.keys(series)
         done = 0
         for first, n in self.spans(lo, lo + len(records) - 1):
-            pipe.setrange(records_key, first * RECORD.itemsize, records[done:done + n].tobytes())
+            pipe.setrange(records_key, first * self.record.itemsize, records[done:done + n].tobytes())
             pipe.setrange(counts_key, first * COUNT.itemsize, counts[done:done + n].tobytes())
             done += n
         if head is not None:

@@ -11,8 +11,9 @@ keep their history. Choices:
 - 1-minute buckets are flushed reaching back at most ``minute_history_days`` on the first
   flush (a demo backfill of 90 days would otherwise write two million rows) and pruned
   after ``minute_keep_days``; hours are kept ``hour_keep_days``;
-- only the in-process ``RingBufferStore`` is flushed and warmed: the Redis store outlives a
-  web process restart by itself and keeps no min/max/p95.
+- any store with ``rollup`` and ``restore_rollups`` is flushed and warmed: the in-process
+  ``RingBufferStore`` and ``RedisMetricStore``. The Redis store outlives a web process restart
+  by itself; the archive is what brings its rollups back after Redis lost its data.
 """
 
 from __future__ import annotations

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import numpy as np
 import pytest
+import redis
 
 from engine.bootstrap import build_engine
 from engine.clock import ManualClock, to_epoch_s
 from engine.storage.models import MetricRollup
 from engine.storage.schema import upgrade
-from tests.conftest import make_settings
+from tests.conftest import make_settings, port_open
 
 FIELDS = ("count", "mean", "min", "max", "p95")
 
@@ -26,8 +28,9 @@ def _history(engine, service, metric, level, since, until):
     return engine.store.rollup(service, metric, level, since, until)
 
 
-def _restart_keeps_history(url, tmp_path, clock):
-    a = build_engine(make_settings(tmp_path, url), clock=clock)
+def _restart_keeps_history(url, tmp_path, clock, a_overrides=None, b_overrides=None):
+    a = build_engine(make_settings(tmp_path, url, **(a_overrides or {})), clock=clock)
+    assert type(a.store).__name__ == ("RedisMetricStore" if a_overrides else "RingBufferStore")
     a.size_simulated_cluster()
     assert a.restore_history() is None  # nothing archived yet
     a.backfill_history(3)
@@ -38,7 +41,7 @@ def _restart_keeps_history(url, tmp_path, clock):
     now_s = to_epoch_s(clock.now())
     completed_until = np.floor(now_s / 3600) * 3600 - 3600  # the last complete hour's start
 
-    b = build_engine(make_settings(tmp_path, url), clock=ManualClock(clock.now()))
+    b = build_engine(make_settings(tmp_path, url, **(b_overrides or {})), clock=ManualClock(clock.now()))
     restored = b.restore_history()
     assert restored == completed_until + 3600
     for service in ("api", "database"):
@@ -65,6 +68,21 @@ def test_restart_keeps_rollup_history_sqlite(tmp_path, db_url, clock):
 def test_restart_keeps_rollup_history_postgresql(tmp_path, pg_url, clock):
     upgrade(pg_url)
     _restart_keeps_history(pg_url, tmp_path, clock)
+
+
+def test_archive_warms_an_empty_redis_store(tmp_path, db_url, clock):
+    # A's Redis store flushes to SQL; B's prefix is empty, as after a Redis flush: it is warmed.
+    if not port_open("127.0.0.1", 6379):
+        pytest.skip("nothing listens on 127.0.0.1:6379 (no Redis server)")
+    prefixes = [f"wedscale-test-{uuid.uuid4().hex}:" for _ in range(2)]
+    try:
+        _restart_keeps_history(db_url, tmp_path, clock,
+                               *({"redis_url": "redis://127.0.0.1:6379/0", "redis_prefix": p} for p in prefixes))
+    finally:
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = [k for p in prefixes for k in client.scan_iter(match=p + "*")]
+        if keys:
+            client.delete(*keys)
 
 
 def test_old_rollups_are_pruned(tmp_path, db_url, clock):

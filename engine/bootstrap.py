@@ -275,6 +275,20 @@ class Engine:
         self.access_windows.invalidate()
         return result
 
+    def warm_shared_store(self, days: int) -> int:
+        """Fill an empty shared (Redis) store: archived rollups first, then the backfill.
+
+        Called by a new leader. A store another worker already filled is left alone; an empty
+        one (first start, or Redis flushed) gets the persisted rollups back before anything is
+        simulated, so the backfill only covers what the archive does not. Returns the samples
+        backfilled.
+        """
+        if self.store.last_ingest_ts() is not None:
+            return 0
+        if self.settings.config.rollups.enabled:
+            self.restore_history()
+        return self.backfill_history(days)
+
     def backfill_history(self, days: int) -> int:
         """Fill the live store with ``days`` of simulated history (demo mode, first start).
 

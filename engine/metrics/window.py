@@ -67,8 +67,8 @@ def read_window(store, service: str, metrics: Sequence[str], resolution: str, si
                 now: float) -> MetricWindow:
     """Return the points of ``metrics`` with ``since ≤ ts`` at ``resolution``, complete buckets only.
 
-    Stores offering ``rollup`` (min/max per bucket) give a band at rollup resolutions; others
-    (the Redis store keeps means only) give none.
+    Stores offering ``rollup`` (min/max per bucket: the in-memory and the Redis store) give a
+    band at rollup resolutions; others give none.
     """
     step = RESOLUTION_S[resolution]
     # Raw points are complete when written; a rollup bucket is complete once "now" has left it.

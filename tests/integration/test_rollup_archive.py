@@ -85,6 +85,33 @@ def test_archive_warms_an_empty_redis_store(tmp_path, db_url, clock):
             client.delete(*keys)
 
 
+def test_a_new_leader_warms_an_empty_shared_store_from_the_archive(tmp_path, db_url, clock):
+    if not port_open("127.0.0.1", 6379):
+        pytest.skip("nothing listens on 127.0.0.1:6379 (no Redis server)")
+    prefixes = [f"wedscale-test-{uuid.uuid4().hex}:" for _ in range(2)]
+    a, b = (build_engine(make_settings(tmp_path, db_url, redis_url="redis://127.0.0.1:6379/0", redis_prefix=p),
+                         clock=ManualClock(clock.now())) for p in prefixes)
+    try:
+        a.size_simulated_cluster()
+        assert a.warm_shared_store(3) > 0          # nothing archived yet: backfill only
+        assert a.flush_rollups() > 0
+        before = _history(a, "api", "cpu_pct", "1h", to_epoch_s(clock.now()) - 3 * 86_400, None)
+        b.size_simulated_cluster()
+        assert b.warm_shared_store(3) > 0          # B's prefix is empty, as after a Redis flush
+        assert b.state["restored_until_s"] is not None   # the archive came first
+        after = _history(b, "api", "cpu_pct", "1h", to_epoch_s(clock.now()) - 3 * 86_400, None)
+        np.testing.assert_array_equal(after["ts"], before["ts"])
+        np.testing.assert_allclose(after["max"], before["max"], rtol=1e-12)
+        assert b.warm_shared_store(3) == 0         # a filled shared store is left alone
+    finally:
+        a.db.dispose()
+        b.db.dispose()
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = [k for p in prefixes for k in client.scan_iter(match=p + "*")]
+        if keys:
+            client.delete(*keys)
+
+
 def test_old_rollups_are_pruned(tmp_path, db_url, clock):
     engine = build_engine(make_settings(tmp_path, db_url), clock=clock)
     with engine.db.session() as session:

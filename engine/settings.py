@@ -205,6 +205,40 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool = False,
+            least: float = 0.0) -> float:
+    """Return the number in ``env[name]`` (``default`` when unset), at least ``least``.
+
+    A typo in a deployment's environment must stop the start with one line naming the
+    variable, not a traceback.
+    """
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < least:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name}: must be {kind} >= {least:g}, got {text!r}")
+    return value
+
+
+def _job_intervals(text: str) -> dict[str, float]:
+    """Parse ``WEDSCALE_JOB_INTERVALS`` (``"collect=5,forecast=3600"``): seconds > 0 per job."""
+    intervals = {}
+    for job, value in _pairs(text).items():
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise ConfigError(f"WEDSCALE_JOB_INTERVALS: {job}: must be a number of seconds > 0, got {value!r}")
+        intervals[job] = seconds
+    return intervals
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -241,17 +275,17 @@ def load_settings(*, demo: bool = False, env: dict[str, str] | None = None) -> S
         secret_key=secret,
         redis_url=env.get("WEDSCALE_REDIS_URL") or None,
         demo=demo,
-        session_idle_minutes=int(env.get("WEDSCALE_SESSION_IDLE_MINUTES", "30")),
+        session_idle_minutes=_number(env, "WEDSCALE_SESSION_IDLE_MINUTES", 30, whole=True, least=1),
         metrics_token=env.get("WEDSCALE_METRICS_TOKEN") or None,
         var_dir=var_dir,
-        collect_interval_s=float(env.get("WEDSCALE_COLLECT_INTERVAL_S", "5")),
-        backfill_days=int(env.get("WEDSCALE_BACKFILL_DAYS", "90")),
+        collect_interval_s=_number(env, "WEDSCALE_COLLECT_INTERVAL_S", 5.0, least=0.1),
+        backfill_days=_number(env, "WEDSCALE_BACKFILL_DAYS", 90, whole=True),
         redis_prefix=env.get("WEDSCALE_REDIS_PREFIX") or "wedscale:",
-        job_intervals_s={k: float(v) for k, v in _pairs(env.get("WEDSCALE_JOB_INTERVALS", "")).items()},
+        job_intervals_s=_job_intervals(env.get("WEDSCALE_JOB_INTERVALS", "")),
         rate_limits=_rate_limits(env.get("WEDSCALE_RATE_LIMITS", "")),
         access_windows_ttl_s=_seconds(env, "WEDSCALE_ACCESS_WINDOWS_TTL_S", 30.0),
         worker_header=env.get("WEDSCALE_WORKER_HEADER", "") in ("1", "true", "yes"),
-        slow_query_ms=float(env.get("WEDSCALE_SLOW_QUERY_MS", "100")),
+        slow_query_ms=_number(env, "WEDSCALE_SLOW_QUERY_MS", 100.0),
         actuator_kind=env.get("WEDSCALE_ACTUATOR", "simulated").strip().lower() or "simulated",
         kubernetes_namespace=env.get("WEDSCALE_K8S_NAMESPACE") or "default",
         kubernetes_dry_run=env.get("WEDSCALE_K8S_DRY_RUN", "").strip().lower() in ("1", "true", "yes", "on"),

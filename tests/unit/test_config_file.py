@@ -202,3 +202,27 @@ def test_access_windows_ttl_from_the_environment(tmp_path):
     for bad in ("-1", "soon", "inf"):
         with pytest.raises(ConfigError, match="^WEDSCALE_ACCESS_WINDOWS_TTL_S: must be a number of seconds >= 0"):
             load_settings(env={**env, "WEDSCALE_ACCESS_WINDOWS_TTL_S": bad})
+
+
+@pytest.mark.parametrize("name, value", [
+    ("WEDSCALE_SESSION_IDLE_MINUTES", "thirty"), ("WEDSCALE_SESSION_IDLE_MINUTES", "0"),
+    ("WEDSCALE_SESSION_IDLE_MINUTES", "2.5"), ("WEDSCALE_COLLECT_INTERVAL_S", "nan"),
+    ("WEDSCALE_COLLECT_INTERVAL_S", "0"), ("WEDSCALE_BACKFILL_DAYS", "-1"), ("WEDSCALE_SLOW_QUERY_MS", "fast"),
+])
+def test_a_bad_number_variable_is_one_line_naming_it(tmp_path, name, value):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), name: value})
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"{name}: ") and repr(value) in message
+
+
+def test_number_variables_are_read(tmp_path):
+    settings = load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_SESSION_IDLE_MINUTES": "45",
+                                  "WEDSCALE_BACKFILL_DAYS": "0", "WEDSCALE_JOB_INTERVALS": "collect=2.5"})
+    assert (settings.session_idle_minutes, settings.backfill_days) == (45, 0)
+    assert settings.job_intervals_s == {"collect": 2.5}
+
+
+def test_a_bad_job_interval_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"^WEDSCALE_JOB_INTERVALS: collect: .*'soon'"):
+        load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_JOB_INTERVALS": "collect=soon"})

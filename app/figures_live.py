@@ -1,43 +1,21 @@
 """The live page's figures as plain functions: data in, ``go.Figure`` out (tested without a browser).
 
-Trace order is fixed, because ticks extend traces by index (``extendData``):
-
-- ``0 … 7``: the mean line of each metric in ``LIVE_TRACES`` order;
-- then one (low, high) pair per metric in ``BAND_METRICS``: the min–max band at rollup
-  resolutions (empty at raw 5 s, where min = max = mean);
-- then the scaling decisions (markers on the instances row).
-
-Times are sent as Unix milliseconds (a date axis reads numbers as ms): half the bytes of
-ISO strings, and values are rounded to 3 decimals for the same reason.
+The traces' order and how their values are encoded (x arrays at raw 5 s, one ``x0``/``dx``
+grid at bucketed resolutions, 4 significant digits) are ``app.live_series``'s.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
-
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from app.live_series import BAND_METRICS, LIVE_ROWS, LIVE_TRACES, ROW_OF, to_ms, to_values, trace_xy
 from engine.chart_marks import ChartMarks
 from engine.detect.thresholds import CRITICAL, WARNING
 from engine.metrics.window import RESOLUTION_LABEL, MetricWindow
 
-# Rows of the small multiples: (title, metric ids drawn in that row, unit).
-LIVE_ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("CPU", ("cpu_pct",), "%"),
-    ("Memory", ("memory_pct",), "%"),
-    ("Request rate", ("request_rate",), "req/s"),
-    ("p95 latency", ("latency_p95_ms",), "ms"),
-    ("Error rate", ("error_rate_pct",), "%"),
-    ("Queue depth", ("queue_depth",), ""),
-    ("Instances (ready / pending)", ("instances_ready", "instances_pending"), ""),
-)
-LIVE_TRACES: tuple[str, ...] = tuple(m for _, metrics, _ in LIVE_ROWS for m in metrics)
-BAND_METRICS: tuple[str, ...] = LIVE_TRACES[:6]
-BAND_INDEX: Mapping[str, tuple[int, int]] = {
-    m: (len(LIVE_TRACES) + 2 * i, len(LIVE_TRACES) + 2 * i + 1) for i, m in enumerate(BAND_METRICS)}
-ROW_OF: Mapping[str, int] = {m: row for row, (_, metrics, _) in enumerate(LIVE_ROWS, start=1) for m in metrics}
 TEMPLATES = {"dark": "plotly_dark", "light": "plotly_white"}
 _COLOURS = {"cpu_pct": "#4c9be8", "memory_pct": "#a66bd6", "request_rate": "#3fb950",
             "latency_p95_ms": "#e8a33d", "error_rate_pct": "#f25c54", "queue_depth": "#2bb3c0",
@@ -48,16 +26,14 @@ _PHASE_COLOURS = {"preparation": "rgba(214,51,132,0.06)", "ceremony": "rgba(214,
 MAX_ALERT_LABELS = 20
 
 
-def _ms(ts: np.ndarray) -> list[int]:
-    return (np.asarray(ts, dtype=np.float64) * 1000).astype(np.int64).tolist()
+def _template(theme: str) -> go.layout.Template:
+    """Return the theme's plotly template with trace defaults for the scatter types only.
 
-
-def _vals(values: np.ndarray | None) -> list:
-    # Plain lists, not numpy: plotly would send a typed array, which the browser's
-    # extendTraces refuses to extend ("non-array attribute").
-    if values is None:
-        return []
-    return np.round(np.asarray(values, dtype=np.float64), 3).tolist()
+    The full template carries defaults for two dozen trace types (4 of its 7 KB); the live
+    figures draw scatter and scattergl, and every redraw would send the rest for nothing.
+    """
+    full = pio.templates[TEMPLATES.get(theme, TEMPLATES["dark"])]
+    return go.layout.Template(layout=full.layout, data={"scatter": full.data.scatter, "scattergl": full.data.scattergl})
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -66,21 +42,20 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def _data_traces(fig: go.Figure, window: MetricWindow) -> None:
+    xy = iter(trace_xy(window))
     traces, rows = [], []
     for metric in LIVE_TRACES:
-        s = window.series.get(metric)
         traces.append(go.Scattergl(
-            x=_ms(s.ts) if s else [], y=_vals(s.mean) if s else [], mode="lines", name=metric,
-            line={"width": 1.5, "color": _COLOURS[metric]},
+            **next(xy), mode="lines", name=metric, line={"width": 1.5, "color": _COLOURS[metric]},
             hovertemplate="%{y:.4g}<extra>" + metric + "</extra>"))
         rows.append(ROW_OF[metric])
     for metric in BAND_METRICS:
-        s = window.series.get(metric)
-        banded = s is not None and s.low is not None
         colour = _COLOURS[metric]
-        for part, values in (("min", s.low if banded else None), ("max", s.high if banded else None)):
-            traces.append(go.Scattergl(
-                x=_ms(s.ts) if banded else [], y=_vals(values), mode="lines", name=f"{metric} {part}",
+        for part in ("min", "max"):
+            # SVG, not WebGL: scattergl does not draw a "tonexty" fill when other scattergl
+            # traces come before the pair (plotly.js #6795), and the band was never seen.
+            traces.append(go.Scatter(
+                **next(xy), mode="lines", name=f"{metric} {part}",
                 line={"width": 0, "color": colour}, showlegend=False,
                 fill="tonexty" if part == "max" else None, fillcolor=_rgba(colour, 0.22),
                 hovertemplate="%{y:.4g}<extra>" + part + "</extra>"))
@@ -91,7 +66,7 @@ def _data_traces(fig: go.Figure, window: MetricWindow) -> None:
 def _decision_trace(fig: go.Figure, marks: ChartMarks, lo: float, hi: float) -> None:
     shown = [d for d in marks.decisions if lo <= d.ts <= hi]
     fig.add_trace(go.Scatter(
-        x=_ms(np.array([d.ts for d in shown])), y=[d.to_instances for d in shown], mode="markers",
+        x=to_ms(np.array([d.ts for d in shown])), y=[d.to_instances for d in shown], mode="markers",
         name="scaling", marker={"size": 10, "color": "#20c997", "line": {"width": 1, "color": "#fff"},
                                 "symbol": ["triangle-up" if d.to_instances > d.from_instances
                                            else "triangle-down" for d in shown]},
@@ -168,9 +143,10 @@ def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, f
     """Return the live small multiples: one row per metric, shared time axis and crosshair.
 
     ``span`` is the range ``(since, now)`` in Unix seconds: marks outside it are left out, so
-    they never stretch the time axis. Missing metrics draw as empty traces, keeping the trace
-    indices of the module notes. Shapes and annotations are set in one layout update (plotly's
-    per-shape ``add_hline`` revalidates the whole layout each time: seconds for a few dozen).
+    they never stretch the time axis. Missing metrics draw as empty traces (all null on a
+    bucketed grid), keeping the trace indices of ``app.live_series``. Shapes and annotations are
+    set in one layout update (plotly's per-shape ``add_hline`` revalidates the whole layout each
+    time: seconds for a few dozen).
     """
     fig = make_subplots(rows=len(LIVE_ROWS), cols=1, shared_xaxes=True, vertical_spacing=0.028,
                         subplot_titles=[f"{t} ({u})" if u else t for t, _, u in LIVE_ROWS])
@@ -181,7 +157,7 @@ def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, f
     event_shapes, event_labels = _event_marks(marks, lo, hi)
     titles = [{**a.to_plotly_json(), "font": {"size": 12}} for a in fig.layout.annotations]
     fig.update_layout(
-        template=TEMPLATES.get(theme, TEMPLATES["dark"]),
+        template=_template(theme),
         height=128 * len(LIVE_ROWS) + 40, margin={"l": 55, "r": 15, "t": 36, "b": 30},
         showlegend=False, hovermode="x unified", uirevision=f"{window.service}-{window.resolution}",
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
@@ -195,33 +171,9 @@ def live_figure(window: MetricWindow, marks: ChartMarks, *, span: tuple[float, f
     return fig
 
 
-def extend_payload(window: MetricWindow, max_points: int):
-    """Return the ``extendData`` value adding ``window``'s points to the live traces, or None.
-
-    The value is ``(update, trace_indices, max_points)`` as Plotly's ``extendTraces`` takes it.
-    """
-    xs, ys, idx = [], [], []
-    for i, metric in enumerate(LIVE_TRACES):
-        s = window.series.get(metric)
-        if s is None or len(s.ts) == 0:
-            continue
-        x = _ms(s.ts)
-        xs.append(x)
-        ys.append(_vals(s.mean))
-        idx.append(i)
-        if metric in BAND_INDEX and s.low is not None:
-            for j, values in zip(BAND_INDEX[metric], (s.low, s.high)):
-                xs.append(x)
-                ys.append(_vals(values))
-                idx.append(j)
-    if not idx:
-        return None
-    return {"x": xs, "y": ys}, idx, max_points
-
-
 def sparkline(ts: np.ndarray, values: np.ndarray, *, colour: str, theme: str = "dark") -> go.Figure:
     """Return a tiny line chart without axes (the overview cards)."""
-    fig = go.Figure(go.Scatter(x=_ms(ts), y=_vals(values), mode="lines", line={"width": 1.5, "color": colour},
+    fig = go.Figure(go.Scatter(x=to_ms(ts), y=to_values(values), mode="lines", line={"width": 1.5, "color": colour},
                                fill="tozeroy", fillcolor=_rgba(colour, 0.15), hoverinfo="skip"))
     fig.update_layout(template=TEMPLATES.get(theme, TEMPLATES["dark"]), height=42,
                       margin={"l": 0, "r": 0, "t": 2, "b": 2}, showlegend=False,
@@ -236,3 +188,4 @@ def graph_config(filename: str) -> dict:
     return {"displaylogo": False, "displayModeBar": True, "responsive": True,
             "modeBarButtonsToRemove": ["lasso2d", "select2d"],
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+

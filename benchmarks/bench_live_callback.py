@@ -1,9 +1,11 @@
 """Benchmark: server time and response size of the live page's tick (goals p95 ≤ 30 ms, ≤ 20 KB/tick).
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_live_callback.py [--ticks 300] [--json]``
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_live_callback.py [--ticks 300] [--redraws 10] [--json]``
 
 The real app (``create_app``) on a temporary SQLite file, an engine on a ManualClock with the
-five default services, 90 days of simulated history and the last hour at 5 s. A signed-in
+five default services and the history a store holds after a week of live collection: 90 days
+of simulated history at 5 min, the last 7 days at 1 min and the last 24 hours at 5 s (so the
+7 d range has its full 10,080 minutes and the 6 h range its 4,320 raw points). A signed-in
 viewer's Flask test client POSTs ``/_dash-update-component`` with the body the browser sends
 for the tick callback (output key, inputs, state: the cursor the page holds). Between ticks
 the clock moves 5 s and the engine collects one step (not timed), so every tick carries one
@@ -14,7 +16,9 @@ the whole Flask/Dash stack (session check, permission, callback, JSON). On a bus
 machine wall time includes waiting for a core; CPU time is the server's own cost. Baselines in the same run:
 
 - ``/healthz``: a small public JSON route through the same stack;
-- the page's redraw at 15 min (a range or service change), and at 7 d (1-minute rollups).
+- the page's full redraw (a range or service change) at every range of the page: server time
+  and response size (bytes as sent, and gzip-compressed for reference: the app itself does not
+  compress), median of the runs, the services taking turns.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GOAL_P95_MS = 30.0
 GOAL_BYTES = 20 * 1024
+RANGE_KEYS = ("15m", "1h", "6h", "24h", "7d", "30d")
 
 
 def _p95(values: list[float]) -> float:
@@ -54,8 +60,10 @@ def _build(tmp: Path):
     engine = build_engine(settings, clock=clock)
     engine.size_simulated_cluster()
     now = clock.now()
-    engine.store.ingest(engine.source.backfill(now - timedelta(days=90), now - timedelta(hours=1), step_s=300))
-    engine.store.ingest(engine.source.backfill(now - timedelta(hours=1), now, step_s=5))
+    week, day = now - timedelta(days=7), now - timedelta(hours=24)
+    engine.store.ingest(engine.source.backfill(now - timedelta(days=90), week, step_s=300))
+    engine.store.ingest(engine.source.backfill(week, day, step_s=60))
+    engine.store.ingest(engine.source.backfill(day, now, step_s=5))
     app = create_app(engine=engine)
     client = app.server.test_client()
     password = create_user(engine, "viewer", Role.SCALABILITY_VIEWER)
@@ -74,13 +82,14 @@ def _body(app, first_output: str, values: dict, changed: list[str]) -> dict:
             "changedPropIds": changed}
 
 
-def _post(client, body: dict) -> tuple[float, dict, int, float]:
-    """Return (wall s, JSON answer, bytes, CPU s) of one callback request."""
+def _post(client, body: dict) -> tuple[float, dict, int, float, int]:
+    """Return (wall s, JSON answer, bytes, CPU s, gzip bytes) of one callback request."""
     cpu, start = time.process_time(), time.perf_counter()
     response = client.post("/_dash-update-component", json=body)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return elapsed, response.get_json(), len(response.get_data()), cpu
+    data = response.get_data()
+    return elapsed, response.get_json(), len(data), cpu, len(zlib.compress(data, 6))
 
 
 def _draw(app, client, service: str, range_key: str):
@@ -90,7 +99,7 @@ def _draw(app, client, service: str, range_key: str):
     return _post(client, body)
 
 
-def run(ticks: int) -> dict:
+def run(ticks: int, redraws: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         engine, clock, app, client = _build(Path(tmp))
         services = engine.service_names()
@@ -104,7 +113,7 @@ def run(ticks: int) -> dict:
             body = _body(app, "live-graph.extendData",
                          {"live-pulse.data": n + 1, "live-cursor.data": cursor, "live-service.value": service,
                           "live-range.value": "15m"}, ["live-pulse.data"])
-            elapsed, answer, size, cpu = _post(client, body)
+            elapsed, answer, size, cpu, _ = _post(client, body)
             cursors[service] = answer["response"]["live-cursor"]["data"]
             extend = answer["response"].get("live-graph", {}).get("extendData")
             points.append(sum(len(y) for y in extend[0]["y"]) if extend else 0)
@@ -117,8 +126,8 @@ def run(ticks: int) -> dict:
             assert client.get("/healthz").status_code in (200, 503)
             health_s.append(time.perf_counter() - start)
             health_cpu.append(time.process_time() - cpu)
-        redraw = {key: [_draw(app, client, services[i % len(services)], key) for i in range(max(5, ticks // 30))]
-                  for key in ("15m", "7d")}
+        redraw = {key: [_draw(app, client, services[i % len(services)], key) for i in range(redraws)]
+                  for key in RANGE_KEYS}
     ms = lambda xs: [1000 * x for x in xs]  # noqa: E731
     result = {
         "ticks": ticks, "services": len(services),
@@ -133,6 +142,9 @@ def run(ticks: int) -> dict:
         result[f"redraw_{key}_median_ms"] = statistics.median(ms([r[0] for r in runs]))
         result[f"redraw_{key}_cpu_median_ms"] = statistics.median(ms([r[3] for r in runs]))
         result[f"redraw_{key}_bytes"] = statistics.median([r[2] for r in runs])
+        result[f"redraw_{key}_gzip_bytes"] = statistics.median([r[4] for r in runs])
+        figure = runs[0][1]["response"]["live-graph"]["figure"]
+        result[f"redraw_{key}_max_trace_points"] = max(len(t.get("y") or ()) for t in figure["data"])
     result["tick_vs_healthz"] = result["tick_median_ms"] / result["healthz_median_ms"]
     result["tick_vs_redraw_15m"] = result["tick_median_ms"] / result["redraw_15m_median_ms"]
     return result
@@ -141,9 +153,10 @@ def run(ticks: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=300)
+    parser.add_argument("--redraws", type=int, default=10, help="full redraws per range (median)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    r = run(args.ticks)
+    r = run(args.ticks, args.redraws)
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -156,9 +169,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['tick_points_median']:.0f} points")
     print(f"baseline /healthz      median {r['healthz_median_ms']:.2f} ms, p95 {r['healthz_p95_ms']:.2f} ms wall, "
           f"CPU median {r['healthz_cpu_median_ms']:.2f} ms; tick / healthz = {r['tick_vs_healthz']:.2f}")
-    for key in ("15m", "7d"):
-        print(f"baseline redraw {key:>3}    median {r[f'redraw_{key}_median_ms']:.1f} ms wall, "
-              f"{r[f'redraw_{key}_cpu_median_ms']:.1f} ms CPU, {r[f'redraw_{key}_bytes'] / 1024:.0f} KB")
+    for key in RANGE_KEYS:
+        print(f"redraw {key:>3}  median {r[f'redraw_{key}_median_ms']:6.1f} ms wall, "
+              f"{r[f'redraw_{key}_cpu_median_ms']:6.1f} ms CPU, {r[f'redraw_{key}_bytes'] / 1024:6.0f} KB "
+              f"({r[f'redraw_{key}_gzip_bytes'] / 1024:.0f} KB gzipped), "
+              f"at most {r[f'redraw_{key}_max_trace_points']} points a trace")
     print(f"tick / redraw 15 min = {r['tick_vs_redraw_15m']:.2f}")
     return 0
 

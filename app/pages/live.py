@@ -2,7 +2,12 @@
 
 - A change of service, time range or theme, or of the marks (a new alert, decision or wedding
   phase; the thresholds at midnight) draws the figure whole; every tick only appends the new
-  points with ``extendData`` (rollup ranges gain a point when a bucket closes).
+  points with ``extendData`` (bucketed ranges gain a point when a bucket closes).
+- Ranges are drawn at most ``MAX_CHART_POINTS`` points a trace (``engine.metrics.window``):
+  6 h in 15 s buckets, 7 d in 10 min buckets, with the min–max band. Bucketed traces sit on a
+  grid (``x0``/``dx``) that ticks cannot trim, so once a trace has grown past
+  ``grid_limit`` the tick asks for a redraw (through the marks store) instead of extending.
+- The CSV download exports the range at its stored resolution (raw 5 s, 1 min or 1 h), all of it.
 - The interval's ticks pass a clientside gate: while paused they only count a heartbeat and
   never reach the server. Hidden counters (heartbeat, ticks applied) let tests wait on the page
   instead of sleeping.
@@ -17,14 +22,15 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from app.access import guarded
-from app.figures_live import LIVE_TRACES, extend_payload, graph_config, live_figure
+from app.figures_live import graph_config, live_figure
+from app.live_series import LIVE_TRACES, extend_grid_payload, extend_payload, grid_of
 from app.pages.base import PageSpec
 from app.theme import THEME_STORE, theme_of
 from engine.chart_marks import gather_chart_marks, marks_version
 from engine.clock import from_epoch_s, to_epoch_s
 from engine.health import SOURCE_STALE_S
-from engine.metrics.window import (RANGES_S, RESOLUTION_LABEL, max_points, read_window, resolution_of,
-                                   window_csv)
+from engine.metrics.window import (RANGES_S, RESOLUTION_LABEL, grid_limit, max_points, read_window, resolution_of,
+                                   storage_resolution_of, window_csv)
 from engine.security.permissions import Permission
 from engine.weddings import is_wedding_day
 
@@ -109,6 +115,21 @@ def _valid(engine, service, range_key) -> bool:
     return service in engine.service_names() and range_key in RANGES_S
 
 
+def _needs_redraw(cursor: dict, window, range_key: str) -> bool:
+    """Whether a bucketed figure must be drawn anew rather than extended by ``window``.
+
+    Yes when it had no grid yet (drawn empty: nothing tells where its first point goes) or
+    when extending would grow its traces past ``grid_limit`` (they cannot be trimmed).
+    """
+    newest = window.newest_ts
+    if newest is None:
+        return False
+    first = cursor.get("first")
+    if not isinstance(first, (int, float)):
+        return True
+    return (newest - first) / window.step_s + 1 > grid_limit(range_key)
+
+
 def register(app: Dash, engine) -> None:
     """Register the Live page's callbacks (server ones check ``metrics:read``)."""
 
@@ -127,8 +148,10 @@ def register(app: Dash, engine) -> None:
         version = marks_version(engine, service, since, now)
         marks = gather_chart_marks(engine, service, since, now)
         figure = live_figure(window, marks, span=(start_s, now_s), theme=theme_of(theme))
+        grid = grid_of(window)
         cursor = {"service": service, "range": range_key, "resolution": window.resolution,
-                  "ts": window.newest_ts or start_s, "marks": version, "ticks": 0}
+                  "ts": window.newest_ts or start_s, "marks": version, "ticks": 0,
+                  "first": grid[0] if grid else None}
         label = RESOLUTION_LABEL[window.resolution] + ("" if window.resolution == "raw" else " · min–max band")
         return figure, cursor, _status(engine, service, now_s), label
 
@@ -151,12 +174,20 @@ def register(app: Dash, engine) -> None:
         # Stored ts are bucket starts and reads include `since`: nudge past the last point drawn.
         now, now_s, since = _span(engine, range_key)
         window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key), after + 1e-6, now_s)
-        payload = extend_payload(window, max_points(range_key))
         version = marks_version(engine, service, since, now)
-        changed = version != cursor.get("marks")
+        marks = version if version != cursor.get("marks") else no_update
+        status = _status(engine, service, now_s)
+        if window.resolution == "raw":
+            payload = extend_payload(window, max_points(range_key))
+        elif _needs_redraw(cursor, window, range_key):
+            if cursor.get("redraw"):  # asked already: wait for the redraw to land
+                return no_update, no_update, status, no_update, no_update
+            return (no_update, {**cursor, "ticks": ticks, "redraw": True}, status,
+                    f"redraw-{version}-{window.newest_ts}", str(ticks))
+        else:
+            payload = extend_grid_payload(window, after)
         cursor = {**cursor, "ts": window.newest_ts or after, "ticks": ticks, "marks": version}
-        return (payload if payload is not None else no_update, cursor, _status(engine, service, now_s),
-                version if changed else no_update, str(ticks))
+        return (payload if payload is not None else no_update, cursor, status, marks, str(ticks))
 
     @app.callback(Output(DOWNLOAD, "data"), Input(CSV, "n_clicks"), State(SERVICE, "value"),
                   State(RANGE, "value"), prevent_initial_call=True)
@@ -165,7 +196,9 @@ def register(app: Dash, engine) -> None:
         if not _valid(engine, service, range_key):
             return no_update
         _now, now_s, since = _span(engine, range_key)
-        window = read_window(engine.store, service, LIVE_TRACES, resolution_of(range_key), to_epoch_s(since), now_s)
+        # The stored resolution, not the chart's: the file has every point the store keeps.
+        window = read_window(engine.store, service, LIVE_TRACES, storage_resolution_of(range_key),
+                             to_epoch_s(since), now_s)
         stamp = f"{from_epoch_s(now_s):%Y%m%d-%H%M}"
         return {"content": window_csv(window), "filename": f"wedscale-{service}-{range_key}-{stamp}.csv",
                 "type": "text/csv"}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
-from app.figures_live import LIVE_TRACES
+from app.live_series import LIVE_TRACES
+from engine.metrics.window import grid_limit
 from engine.security.permissions import Role
 from tests.integration.test_alerts import raise_latency_alert
 
@@ -61,22 +63,72 @@ def test_tick_appends_exactly_the_new_points(login_as, app, engine, clock):
     update, indices, max_points = out["live-graph"]["extendData"]
     ts, cpu = engine.store.series("api", "cpu_pct", 0)
     assert indices[0] == 0 and update["x"][0] == [int(t * 1000) for t in ts[-2:]]
-    assert update["y"][0] == pytest.approx(list(cpu[-2:]), abs=1e-3)
+    assert update["y"][0] == pytest.approx(list(cpu[-2:]), rel=5e-4)  # sent with 4 significant digits
     assert max_points >= 180 and out["live-applied"]["children"] == "1"
     again = tick(client, app, out["live-cursor"]["data"])
     assert "extendData" not in again.get("live-graph", {})  # nothing new: nothing sent
 
 
-def test_seven_days_are_drawn_from_minute_rollups_with_a_band(login_as, app, engine, clock):
+def _hour_of_5s_points(engine, clock):
     now = clock.now()
-    engine.store.ingest(engine.source.backfill(now.replace(hour=now.hour - 1), now, step_s=5))
+    engine.store.ingest(engine.source.backfill(now - timedelta(hours=1), now, step_s=5))
+
+
+def test_seven_days_are_drawn_in_ten_minute_buckets_with_a_band(login_as, app, engine, clock):
+    _hour_of_5s_points(engine, clock)
     client = login_as(Role.SCALABILITY_VIEWER)
     drawn = draw(client, app, range_key="7d")
     figure = drawn["live-graph"]["figure"]
-    assert figure["layout"]["meta"]["resolution"] == "1m"
-    assert drawn["live-resolution"]["children"].startswith("1 min rollup")
+    assert figure["layout"]["meta"]["resolution"] == "10m"
+    assert drawn["live-resolution"]["children"] == "10 min buckets of 1 min rollups · min–max band"
     band = next(t for t in figure["data"] if t["name"] == "cpu_pct max")
-    assert 55 <= len(band["y"]) <= 60
+    mean = next(t for t in figure["data"] if t["name"] == "cpu_pct")
+    assert len(band["y"]) == 6 and "x" not in band and band["dx"] == 600_000  # 13:00 … 13:50, on one grid
+    # The band's top is the highest 1 min maximum of each bucket: a spike is not averaged away.
+    minutes = engine.store.rollup("api", "cpu_pct", "1m", 0)
+    start = (clock.now() - timedelta(hours=1)).timestamp()
+    for k, top in enumerate(band["y"]):
+        inside = (minutes["ts"] >= start + 600 * k) & (minutes["ts"] < start + 600 * (k + 1))
+        assert top == pytest.approx(minutes["max"][inside].max(), rel=5e-4)
+        assert mean["y"][k] == pytest.approx(minutes["mean"][inside].mean(), rel=5e-4)
+    assert drawn["live-cursor"]["data"]["first"] == start
+
+
+def test_seven_day_ticks_add_a_bucket_when_it_closes(login_as, app, engine, clock):
+    _hour_of_5s_points(engine, clock)
+    client = login_as(Role.SCALABILITY_VIEWER)
+    cursor = draw(client, app, range_key="7d")["live-cursor"]["data"]
+    collect(engine, clock, 60)  # five minutes: the 14:00 bucket is still open
+    out = tick(client, app, cursor)
+    assert "extendData" not in out.get("live-graph", {})
+    collect(engine, clock, 60)
+    update, indices = tick(client, app, out["live-cursor"]["data"])["live-graph"]["extendData"]
+    assert set(update) == {"y"} and all(len(y) == 1 for y in update["y"]) and len(indices) == 20
+
+
+def test_a_grown_seven_day_chart_asks_for_a_redraw_once(login_as, app, engine, clock):
+    _hour_of_5s_points(engine, clock)
+    client = login_as(Role.SCALABILITY_VIEWER)
+    cursor = draw(client, app, range_key="7d")["live-cursor"]["data"]
+    collect(engine, clock, 120)
+    # As if the page had been open for days: its traces have as many points as a trace may hold.
+    grown = {**cursor, "first": cursor["ts"] - 600 * (grid_limit("7d") - 1)}
+    out = tick(client, app, grown)
+    assert "extendData" not in out.get("live-graph", {}) and out["live-marks"]["data"].startswith("redraw-")
+    again = tick(client, app, out["live-cursor"]["data"], n=2)
+    assert "live-marks" not in again and "extendData" not in again.get("live-graph", {})
+    redrawn = draw(client, app, range_key="7d")["live-cursor"]["data"]
+    assert "redraw" not in redrawn and redrawn["first"] == cursor["first"]
+
+
+def test_csv_of_seven_days_has_every_stored_minute(login_as, app, engine, clock):
+    _hour_of_5s_points(engine, clock)
+    client = login_as(Role.SCALABILITY_VIEWER)
+    response = call(client, app, "live-download.data", {"live-csv.n_clicks": 1},
+                    {"live-service.value": "api", "live-range.value": "7d"})
+    lines = response.get_json()["response"]["live-download"]["data"]["content"].strip().split("\n")
+    cpu = [line for line in lines[1:] if ",cpu_pct," in line]
+    assert len(cpu) == 60 and all(",1m," in line for line in cpu)
 
 
 def test_stopped_source_shows_stale_since(login_as, app, engine, clock):

@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 
-from app.figures_live import BAND_INDEX, LIVE_TRACES, extend_payload, graph_config, live_figure, sparkline
+from app.figures_live import graph_config, live_figure, sparkline
+from app.live_series import BAND_INDEX, LIVE_TRACES, extend_grid_payload, extend_payload, round_significant
 from engine.chart_marks import AlertMark, ChartMarks, DecisionMark, PhaseMark
 from engine.detect.thresholds import thresholds_for
 from engine.metrics.window import MetricWindow, SeriesWindow
@@ -44,6 +45,42 @@ def test_rollup_figure_draws_the_min_max_band_and_says_so():
     labels = [a.text for a in fig.layout.annotations]
     assert any("1 min rollup" in t for t in labels)
     assert fig.layout.meta["resolution"] == "1m"
+
+
+def test_bucketed_traces_share_one_grid_instead_of_x_arrays():
+    fig = live_figure(_rollup(), NO_MARKS, span=(T - 7 * 86400, T + 200))
+    data = fig.data[:len(LIVE_TRACES) + 2 * len(BAND_INDEX)]
+    assert all(t.x is None and t.x0 == T * 1000 and t.dx == 60_000 and len(t.y) == 3 for t in data)
+    assert fig.data[-1].name == "scaling"  # the decisions keep their own times
+
+
+def test_a_missing_bucket_is_a_gap_on_the_grid():
+    ts = T + 600 * np.array([0, 1, 3])  # no data in the third 10 min bucket
+    window = MetricWindow("api", "10m", {"cpu_pct": SeriesWindow(ts, np.array([1.0, 2, 4]), np.array([0.5, 1, 3]),
+                                                                 np.array([9.0, 3, 5]))})
+    fig = live_figure(window, NO_MARKS, span=(T - 7 * 86400, T + 2400))
+    lo, hi = BAND_INDEX["cpu_pct"]
+    assert list(fig.data[0].y) == [1.0, 2.0, None, 4.0] and list(fig.data[hi].y) == [9.0, 3.0, None, 5.0]
+    assert list(fig.data[1].y) == [None] * 4  # memory absent: still on the grid, so ticks stay aligned
+    assert any("10 min buckets of 1 min rollups" in a.text for a in fig.layout.annotations)
+    assert "NaN" not in fig.to_json()
+
+
+def test_grid_ticks_continue_after_the_last_drawn_bucket_with_gaps_filled():
+    ts = T + 600 * np.array([2, 3])
+    window = MetricWindow("api", "10m", {m: SeriesWindow(ts, np.array([5.0, 6]), np.array([4.0, 5]),
+                                                         np.array([7.0, 8])) for m in LIVE_TRACES})
+    update, indices = extend_grid_payload(window, last_drawn_s=T)
+    assert set(update) == {"y"} and indices[:2] == [0, 1] and BAND_INDEX["cpu_pct"][1] in indices
+    assert update["y"][0] == [None, 5.0, 6.0]  # bucket T + 600 had no data
+    assert extend_grid_payload(window, last_drawn_s=T + 1800) is None
+
+
+def test_values_are_sent_with_four_significant_digits():
+    values = np.array([45.12345, 1234.567, 0.0123456, 98765.4, 0.0, -3.14159, np.nan])
+    rounded = round_significant(values)
+    assert rounded[:6].tolist() == [45.12, 1235.0, 0.01235, 98770.0, 0.0, -3.142] and np.isnan(rounded[6])
+    assert json.dumps(rounded[:6].tolist()) == "[45.12, 1235.0, 0.01235, 98770.0, 0.0, -3.142]"
 
 
 def test_threshold_lines_are_the_wedding_day_values_when_asked():

@@ -30,11 +30,14 @@ def hour_of_week(index: pd.DatetimeIndex) -> np.ndarray:
 def profile_design(weekly: bool) -> tuple[np.ndarray, list[PenaltyGroup]]:
     """Return the design of the seasonal profile over the 168 hour-of-week cells, and its priors.
 
-    Columns: intercept; hour of day (independent and smooth-across-hours copies); weekday;
-    weekend x hour of day (smooth across hours: with one or two weekends of history an
-    independent copy mostly fits noise); and, when ``weekly`` is true, a free effect per hour
-    of the week. Each block but the intercept is one empirical-Bayes penalty
-    group, so the data decide how much of each the series has.
+    Columns: intercept; hour of day (a smooth-across-hours copy and an adaptive copy whose
+    prior on hour-to-hour steps is reweighted from the data, see
+    :func:`engine.forecast.profile.fit_profile`: flat stretches pool their hours, sharp edges
+    stay sharp); weekday; weekend x hour of day (smooth across hours: with one or two
+    weekends of history an independent copy mostly fits noise); and, when ``weekly`` is true,
+    a free effect per hour of the week. Each block but the intercept is one empirical-Bayes
+    penalty group, so the data decide how much of each the series has. The adaptive group
+    starts with an identity structure and ``adaptive=True``.
 
     Returns
     -------
@@ -49,8 +52,8 @@ def profile_design(weekly: bool) -> tuple[np.ndarray, list[PenaltyGroup]]:
     smooth = cyclic_second_difference(24)
     blocks = [
         (np.ones((HOURS_PER_WEEK, 1)), None),
-        (onehot_hour, np.eye(24)),
         (onehot_hour, smooth),
+        (onehot_hour, "adaptive"),
         (np.eye(7)[day], np.eye(7)),
         (onehot_hour * weekend, smooth),
     ]
@@ -59,7 +62,9 @@ def profile_design(weekly: bool) -> tuple[np.ndarray, list[PenaltyGroup]]:
     groups, start = [], 0
     for block, structure in blocks:
         width = block.shape[1]
-        if structure is not None:
+        if isinstance(structure, str):
+            groups.append(PenaltyGroup(slice(start, start + width), np.eye(width), adaptive=True))
+        elif structure is not None:
             groups.append(PenaltyGroup(slice(start, start + width), structure))
         start += width
     return np.hstack([b for b, _ in blocks]), groups

@@ -57,7 +57,15 @@ class IntervalCalibration:
 Backcast = Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def calibrate_intervals(backcast: Backcast, *, n_obs: int, days: int, coverage: float,
+def rolling_cuts(n_obs: int, days: int) -> list[int]:
+    """Return the history lengths of the rolling refits: ``n_obs - 24 k``, ``k = 1 .. days``.
+
+    Cuts that would leave under ``MIN_CALIBRATION_HOURS`` of history are left out.
+    """
+    return [n_obs - 24 * k for k in range(1, days + 1) if n_obs - 24 * k >= MIN_CALIBRATION_HOURS]
+
+
+def calibrate_intervals(backcast: Backcast, *, cuts: list[int], coverage: float,
                         offset: float) -> IntervalCalibration:
     """Collect rolling out-of-sample errors and return their quantiles.
 
@@ -66,10 +74,8 @@ def calibrate_intervals(backcast: Backcast, *, n_obs: int, days: int, coverage: 
     backcast : callable
         ``backcast(cut)`` refits on the first ``cut`` hours and returns ``(actual, yhat,
         excess)`` for the hours from ``cut`` (up to 24).
-    n_obs : int
-        Hours of history; cuts are ``n_obs - 24 k`` for ``k = 1 .. days``.
-    days : int
-        Number of rolling refits (fewer when the history is short).
+    cuts : list of int
+        History lengths of the refits (see :func:`rolling_cuts`); none gives the fallback band.
     coverage : float
         Central coverage of the band, in (0, 1).
     offset : float
@@ -78,10 +84,7 @@ def calibrate_intervals(backcast: Backcast, *, n_obs: int, days: int, coverage: 
     target = min(coverage + DRIFT_MARGIN, 0.99)
     low_q, high_q = (1.0 - target) / 2.0, (1.0 + target) / 2.0
     base, wedding = [], []
-    for k in range(1, days + 1):
-        cut = n_obs - 24 * k
-        if cut < MIN_CALIBRATION_HOURS:
-            break
+    for cut in cuts:
         actual, yhat, excess = backcast(cut)
         ok = np.isfinite(actual)
         err = np.log(np.maximum(actual[ok] + offset, 1e-12)) - np.log(np.maximum(yhat[ok] + offset, 1e-12))

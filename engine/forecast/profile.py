@@ -3,7 +3,8 @@
 ``z_t = profile[hour_of_week(t)] + level[day(t)] + deviation[day(t)] + noise``
 
 - ``profile`` is the design of :func:`engine.forecast.features.profile_design` (hour of day,
-  weekday, weekend x hour, hour of week), each block shrunk by empirical Bayes.
+  weekday, weekend x hour, hour of week), each block shrunk by empirical Bayes; the
+  adaptive hour-of-day block pools the hours of flat stretches of the day.
 - ``level`` is a random walk over days (a slowly moving level: growth into the season, a
   new customer) and ``deviation`` an independent effect per day (a busy Friday). Their
   variances are learned too, so a flat series gets a flat level and a drifting one follows
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.forecast.shrinkage import PenaltyGroup, fit_group_ridge, solve_ridge
+from engine.forecast.shrinkage import PenaltyGroup, cyclic_first_difference, fit_group_ridge, solve_ridge
 
 N_CELLS = 168
 _LEVEL_RIDGE = 1e-4   # keeps the random-walk prior proper (its mean is set by the intercept)
@@ -80,8 +81,8 @@ class _Statistics:
         gram = design.T @ (design * cell_w[:, None])
         moment = design.T @ np.bincount(how, weights=weights * z, minlength=N_CELLS)
         if day_levels:
-            cell_day = np.zeros((N_CELLS, n_days))
-            np.add.at(cell_day, (how, day), weights)
+            cell_day = np.bincount(how * n_days + day, weights=weights,
+                                   minlength=N_CELLS * n_days).reshape(N_CELLS, n_days)
             cross = design.T @ cell_day
             days = np.diag(np.bincount(day, weights=weights, minlength=n_days))
             day_sum = np.bincount(day, weights=weights * z, minlength=n_days)
@@ -106,7 +107,9 @@ def fit_profile(z: np.ndarray, weights: np.ndarray, how: np.ndarray, design: np.
     day_levels : bool
         Include the day-level random walk and daily deviations.
     penalty : ProfilePenalty or None
-        Reuse this shrinkage (refits); None learns it by empirical Bayes.
+        Reuse this shrinkage (refits); None learns it by empirical Bayes. Groups marked
+        ``adaptive`` then get their step weights from the fit, ``ADAPT_ROUNDS`` times
+        (:func:`_adapted`); the learned penalty keeps the final weights.
     robust_k : float or None
         After the fit, residuals beyond ``robust_k`` robust standard deviations are clipped
         and the fit is repeated once, so a flash spike or an outage does not bend the profile
@@ -121,7 +124,13 @@ def fit_profile(z: np.ndarray, weights: np.ndarray, how: np.ndarray, design: np.
         if day_levels:
             all_groups += [PenaltyGroup(slice(n_prof, n_prof + n_days), _random_walk(n_days)),
                            PenaltyGroup(slice(n_prof + n_days, n_prof + 2 * n_days), np.eye(n_days))]
-        fit = fit_group_ridge(stats.gram, stats.moment, stats.sum_sq, stats.n_obs, all_groups)
+        adaptive = any(g.adaptive for g in all_groups)
+        fit = fit_group_ridge(stats.gram, stats.moment, stats.sum_sq, stats.n_obs, all_groups,
+                              n_iter=ADAPT_FIRST_ITER if adaptive else 25)
+        for _ in range(ADAPT_ROUNDS if adaptive else 0):
+            all_groups = _adapted(all_groups, fit, design, stats.n_obs)
+            fit = fit_group_ridge(stats.gram, stats.moment, stats.sum_sq, stats.n_obs, all_groups,
+                                  n_iter=ADAPT_ITER, start=fit)
         pen = fit.penalty
         penalty = ProfilePenalty(
             pen[:n_prof, :n_prof],
@@ -147,6 +156,33 @@ def fit_profile(z: np.ndarray, weights: np.ndarray, how: np.ndarray, design: np.
         last_level = 0.0
     return ProfileFit(coef[:n_prof], penalty, fitted, last_level, float(deviations[-1]),
                       _persistence(deviations[-28:]))
+
+
+# EM iterations: a short cold fit, then reweightings of the adaptive step prior, each a
+# warm-started refit; 28 in all, about the cost of one plain 25-iteration fit
+ADAPT_FIRST_ITER = 12
+ADAPT_ROUNDS = 4
+ADAPT_ITER = 4
+ADAPT_EPS = 1e-6      # keeps the step prior proper (the daily mean is the intercept's)
+
+
+def _adapted(groups: list[PenaltyGroup], fit, design: np.ndarray, n_obs: float) -> list[PenaltyGroup]:
+    """Return ``groups`` with the adaptive group's structure reweighted from the current fit.
+
+    The adaptive group is a prior on the hour-to-hour steps of the daily shape whose weight
+    per step is ``1 / (step^2 + delta^2)`` (normalised to mean 1; ``delta^2`` = the sampling
+    variance of a step between two hourly means): steps the data show as zero are pulled
+    together hard, so flat stretches of the day pool all their hours, while a real jump keeps
+    a near-zero weight and stays sharp. A Gaussian prior with one variance for all hours
+    cannot do both: a series with a sharp daily edge (a shift starting) left every hour free.
+    """
+    n_prof = design.shape[1]
+    hod = (design @ fit.coef[:n_prof]).reshape(7, 24).mean(axis=0)
+    step = cyclic_first_difference(24)
+    delta2 = 2.0 * fit.noise_var / max(n_obs / 24.0, 1.0)
+    w = 1.0 / ((step @ hod) ** 2 + delta2)
+    structure = step.T @ ((w / w.mean())[:, None] * step) + ADAPT_EPS * np.eye(24)
+    return [PenaltyGroup(g.columns, structure, True) if g.adaptive else g for g in groups]
 
 
 def _full_penalty(penalty: ProfilePenalty, n_days: int, day_levels: bool) -> np.ndarray:

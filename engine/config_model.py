@@ -130,7 +130,7 @@ class RollupConfig:
 
     enabled: bool = True
     flush_interval_s: float = 60.0
-    minute_history_days: float = 1.0
+    minute_history_days: float = 7.0
     minute_keep_days: float = 30.0
     hour_keep_days: float = 366.0
 

@@ -360,9 +360,13 @@ def _actuator(table: _Table | None, names: list[str]) -> dict:
                 deployments.fail(service, f"unknown service (configured: {', '.join(names)})")
             mapping[service] = deployments.text(service)
         deployments.done()
-    fields = {"actuator_kind": table.text("kind", "simulated", ACTUATOR_KINDS),
-              "kubernetes_namespace": table.text("namespace", "default"),
-              "kubernetes_dry_run": table.flag("dry_run", False),
-              "kubernetes_deployments": mapping}
+    # only the keys the file names: an [actuator] table that sets just the deployments keeps
+    # the kind, namespace and dry-run mode the environment chose
+    readers = {"kind": ("actuator_kind", lambda: table.text("kind", "simulated", ACTUATOR_KINDS)),
+               "namespace": ("kubernetes_namespace", lambda: table.text("namespace", "default")),
+               "dry_run": ("kubernetes_dry_run", lambda: table.flag("dry_run", False))}
+    fields = {field: read() for key, (field, read) in readers.items() if key in table.data}
+    if deployments is not None:
+        fields["kubernetes_deployments"] = mapping
     table.done()
     return fields

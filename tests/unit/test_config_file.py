@@ -226,3 +226,16 @@ def test_number_variables_are_read(tmp_path):
 def test_a_bad_job_interval_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match=r"^WEDSCALE_JOB_INTERVALS: collect: .*'soon'"):
         load_settings(env={"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_JOB_INTERVALS": "collect=soon"})
+
+
+def test_an_actuator_table_overrides_only_the_keys_it_names(tmp_path):
+    env = {"WEDSCALE_VAR_DIR": str(tmp_path), "WEDSCALE_ACTUATOR": "kubernetes",
+           "WEDSCALE_K8S_NAMESPACE": "prod", "WEDSCALE_K8S_DRY_RUN": "true"}
+    only_deployments = _write(tmp_path, '[actuator.deployments]\napi = "api-web"\n')
+    settings = load_settings(env={**env, "WEDSCALE_CONFIG": str(only_deployments)})
+    assert (settings.actuator_kind, settings.kubernetes_namespace, settings.kubernetes_dry_run) == \
+        ("kubernetes", "prod", True)
+    assert settings.kubernetes_deployments == {"api": "api-web"}
+    named = _write(tmp_path, '[actuator]\nkind = "simulated"\n')
+    settings = load_settings(env={**env, "WEDSCALE_CONFIG": str(named)})
+    assert (settings.actuator_kind, settings.kubernetes_namespace) == ("simulated", "prod")

@@ -21,23 +21,9 @@ from engine.scaling.decision import Category, ScaleDecision, Trigger
 from engine.scaling.executor import decision_json
 from engine.storage.models import AlertRow, AuditEntry, DecisionRow, ScaleOrderRow
 from tests.conftest import T0
-from tests.fakes import FakeActuator
 from tests.resilience.outage import SwitchableOutage
 
-START = {"api": 6, "database": 3, "file-storage": 4, "real-time": 4, "ai-services": 2}
 OUTAGE_S = 60
-
-
-@pytest.fixture
-def fake():
-    return FakeActuator(dict(START))
-
-
-@pytest.fixture
-def wired(settings, clock, fake):
-    built = build_engine(settings, clock=clock, actuator=fake, notifiers=[])
-    yield built
-    built.db.dispose()
 
 
 def scale_up(service: str, before: int, after: int, now) -> ScaleDecision:

@@ -15,22 +15,9 @@ from engine.bootstrap import build_engine
 from engine.scaling.manual import ManualRequest
 from engine.security.audit import Actor
 from engine.storage.models import AlertRow, AuditEntry, DecisionRow, ScaleOrderRow
-from tests.fakes import FakeActuator, ProcessKilled
+from tests.fakes import ProcessKilled
 
 OPERATOR = Actor("operator", "scalability_operator", "127.0.0.1")
-START = {"api": 6, "database": 3, "file-storage": 4, "real-time": 4, "ai-services": 2}
-
-
-@pytest.fixture
-def fake():
-    return FakeActuator(dict(START))
-
-
-@pytest.fixture
-def wired(settings, clock, fake):
-    built = build_engine(settings, clock=clock, actuator=fake, notifiers=[])
-    yield built
-    built.db.dispose()
 
 
 def scale_api_to(engine, n: int):

@@ -1,0 +1,24 @@
+"""Fixtures of the resilience tests: an engine wired to a fake actuator (see tests.fakes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.bootstrap import build_engine
+from tests.fakes import FakeActuator
+
+START = {"api": 6, "database": 3, "file-storage": 4, "real-time": 4, "ai-services": 2}
+
+
+@pytest.fixture
+def fake():
+    """The actuator, holding the sizes of ``START``."""
+    return FakeActuator(dict(START))
+
+
+@pytest.fixture
+def wired(settings, clock, fake):
+    """An engine whose orders go to ``fake`` and whose alerts go nowhere."""
+    built = build_engine(settings, clock=clock, actuator=fake, notifiers=[])
+    yield built
+    built.db.dispose()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 LOGIN_FAILED, LOGIN_OK, DENIED, SCALE = "login_failed", "login_ok", "denied", "scale"
 
@@ -72,23 +72,28 @@ def _in_window(events: Iterable[SecurityEvent], kind: str, since: datetime) -> l
     return [e for e in events if e.kind == kind and e.ts >= since]
 
 
+def _grouped(events: Iterable[SecurityEvent], key: Callable[[SecurityEvent], str]
+             ) -> list[tuple[str, list[SecurityEvent]]]:
+    """Return the events grouped by ``key``, groups in key order (findings come out stable)."""
+    groups: dict[str, list[SecurityEvent]] = defaultdict(list)
+    for e in events:
+        groups[key(e)].append(e)
+    return sorted(groups.items())
+
+
 def detect_brute_force(events: Sequence[SecurityEvent], now: datetime,
                        th: ThreatThresholds) -> list[Finding]:
     """Many failures from one address, or failures for one user from many addresses."""
     failures = _in_window(events, LOGIN_FAILED, now - timedelta(minutes=th.window_minutes))
-    by_address: dict[str, list[SecurityEvent]] = defaultdict(list)
-    addresses_by_user: dict[str, set[str]] = defaultdict(set)
-    for e in failures:
-        by_address[e.source_ip].append(e)
-        addresses_by_user[e.actor].add(e.source_ip)
     found = []
-    for address, hits in sorted(by_address.items()):
+    for address, hits in _grouped(failures, lambda e: e.source_ip):
         if len(hits) >= th.failures_per_address:
             users = sorted({e.actor for e in hits})
             found.append(Finding(f"bruteforce:addr:{address}", "brute_force_address", "",
                                  f"{len(hits)} failed sign-ins from {address or '?'} in "
                                  f"{th.window_minutes} min for {len(users)} user(s): {', '.join(users[:5])}"))
-    for user, addresses in sorted(addresses_by_user.items()):
+    for user, hits in _grouped(failures, lambda e: e.actor):
+        addresses = {e.source_ip for e in hits}
         if len(addresses) >= th.addresses_per_user:
             found.append(Finding(f"bruteforce:user:{user}", "brute_force_user", user,
                                  f"failed sign-ins for {user} from {len(addresses)} addresses in "
@@ -100,11 +105,8 @@ def detect_escalation(events: Sequence[SecurityEvent], now: datetime,
                       th: ThreatThresholds) -> list[Finding]:
     """Repeated refusals (pages, callbacks, API) for one user: probing for rights they lack."""
     denials = _in_window(events, DENIED, now - timedelta(minutes=th.window_minutes))
-    by_actor: dict[str, list[SecurityEvent]] = defaultdict(list)
-    for e in denials:
-        by_actor[e.actor].append(e)
     found = []
-    for actor, hits in sorted(by_actor.items()):
+    for actor, hits in _grouped(denials, lambda e: e.actor):
         if len(hits) >= th.denials_per_actor:
             targets = sorted({e.target for e in hits})
             found.append(Finding(f"escalation:{actor}", "privilege_escalation", actor,
@@ -117,12 +119,9 @@ def detect_scaling_burst(events: Sequence[SecurityEvent], now: datetime,
                          th: ThreatThresholds) -> list[Finding]:
     """Many scale actions by one person in the window."""
     scales = _in_window(events, SCALE, now - timedelta(minutes=th.window_minutes))
-    by_actor: dict[str, list[SecurityEvent]] = defaultdict(list)
-    for e in scales:
-        by_actor[e.actor].append(e)
     return [Finding(f"scaleburst:{actor}", "scaling_burst", actor,
                     f"{actor} made {len(hits)} scale actions in {th.window_minutes} min")
-            for actor, hits in sorted(by_actor.items()) if len(hits) >= th.scales_per_actor]
+            for actor, hits in _grouped(scales, lambda e: e.actor) if len(hits) >= th.scales_per_actor]
 
 
 def detect_unusual_service(recent: Sequence[SecurityEvent], history: Sequence[SecurityEvent],

@@ -16,12 +16,10 @@ from sqlalchemy import func, select
 
 from engine.security.permissions import Role
 from engine.storage.models import AuditEntry, DecisionRow, LoginAttempt, WeddingRow
-from tests.conftest import create_user, csrf_of, make_settings, sign_in
+from tests.conftest import create_user, csrf_of, sign_in
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-NO_LIMITS = {"monitoring": "100000/minute", "actions": "100000/minute", "push": "100000/minute",
-             "health": "100000/minute"}
 
 text = st.text(max_size=300)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**20, max_value=10**20),
@@ -31,13 +29,9 @@ json_values = st.recursive(scalars, lambda inner: st.one_of(
 
 
 @pytest.fixture
-def engine(tmp_path, db_url, clock):
-    from engine.bootstrap import build_engine
-
-    built = build_engine(make_settings(tmp_path, db_url, rate_limits=NO_LIMITS), clock=clock)
-    built.size_simulated_cluster()
-    yield built
-    built.db.dispose()
+def engine(unlimited_engine):
+    """Forged and random input comes in bursts: the engine without rate limits."""
+    return unlimited_engine
 
 
 def counts(engine) -> dict[str, int]:

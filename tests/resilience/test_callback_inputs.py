@@ -20,23 +20,17 @@ from flask import got_request_exception
 from app.access import guarded
 from app.callback_values import text
 from engine.security.permissions import Permission, Role
-from tests.conftest import create_user, make_settings, sign_in
+from tests.conftest import create_user, sign_in
 from tests.integration.test_access import _forged_body
 
 CALLBACK = "/_dash-update-component"
 WRONG_TYPES = [[1, "a"], {"a": 1}, True, 10**20]
-NO_LIMITS = {"monitoring": "100000/minute", "actions": "100000/minute", "push": "100000/minute",
-             "health": "100000/minute"}
 
 
 @pytest.fixture
-def engine(tmp_path, db_url, clock):
-    from engine.bootstrap import build_engine
-
-    built = build_engine(make_settings(tmp_path, db_url, rate_limits=NO_LIMITS), clock=clock)
-    built.size_simulated_cluster()
-    yield built
-    built.db.dispose()
+def engine(unlimited_engine):
+    """Forged and random input comes in bursts: the engine without rate limits."""
+    return unlimited_engine
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from engine.security.audit import Actor  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.storage.schema import upgrade  # noqa: E402
 from seeds.demo import seed_demo  # noqa: E402
+from tests.fakes import HeldLock  # noqa: E402  (the soak runs one process: it always leads)
 
 GOAL_GROWTH_PCT = 5.0
 STEP_S = 5
@@ -40,17 +41,6 @@ START = datetime(2026, 6, 13, 12, 0, tzinfo=timezone.utc)  # a wedding Saturday
 READS = ("/api/scalability/status?includeWeddingContext=true",
          "/api/scalability/metrics/realtime?services=api,database&includeWeddingContext=true",
          "/api/scalability/alerts", "/api/scalability/decisions")
-
-
-class _AlwaysLeader:
-    def try_acquire(self) -> bool:
-        return True
-
-    def holds(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
 
 
 class _ErrorCounter(logging.Handler):
@@ -96,7 +86,7 @@ def soak(minutes: int, warmup: int) -> int:
         engine, clock, app, token = build(Path(tmp))
         client = app.server.test_client()
         headers = {"Authorization": f"Bearer {token}"}
-        runner = EngineRunner(engine, _AlwaysLeader(), default_jobs(engine))
+        runner = EngineRunner(engine, HeldLock(), default_jobs(engine))
         steps, warm_steps = minutes * 60 // STEP_S, warmup * 60 // STEP_S
         read_ms: list[float] = []
         bad_answers = failed_jobs = 0

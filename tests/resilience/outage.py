@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from engine.jobs.runner import EngineRunner, default_jobs
+from tests.fakes import HeldLock
 
 
 class SwitchableOutage:
@@ -20,19 +21,6 @@ class SwitchableOutage:
             raise OperationalError("(simulated outage)", {}, ConnectionRefusedError("database unavailable"))
 
 
-class AlwaysLeader:
-    """A leader lock this process always holds (the election is tested elsewhere)."""
-
-    def try_acquire(self) -> bool:
-        return True
-
-    def holds(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
-
-
 class JobLoop:
     """Runs the engine's default jobs at their intervals as a ManualClock moves in 5 s steps."""
 
@@ -41,7 +29,8 @@ class JobLoop:
     def __init__(self, engine, clock):
         self.engine = engine
         self.clock = clock
-        self.runner = EngineRunner(engine, AlwaysLeader(), default_jobs(engine))
+        # the election is tested elsewhere: this process always leads
+        self.runner = EngineRunner(engine, HeldLock(), default_jobs(engine))
         self.elapsed_s = 0
         self.runs = 0
 

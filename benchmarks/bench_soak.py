@@ -135,6 +135,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
+    if not 1 <= args.warmup < args.minutes:  # growth is measured from the end of the warm-up
+        parser.error("--warmup must be at least 1 and less than --minutes")
     return soak(args.minutes, args.warmup)
 
 

@@ -99,8 +99,10 @@ def merge_stats(old_present: np.ndarray, old: dict[str, np.ndarray], new: Bucket
     """Return the statistics of the union of stored buckets and new ones, pairwise.
 
     Count, mean, min and max merge exactly. The p95 of a union cannot be rebuilt from two
-    summaries; the larger of the two p95s is kept — an upper bound, so a merged bucket never
-    under-reports a tail. Where ``old_present`` is False the new statistics are returned.
+    summaries; the larger of the two p95s is kept. That is an approximation, not a bound: it
+    can fall short of the union's p95 (``{0, 10}`` twice: each p95 is 9.5, the union's 10)
+    and, with unequal counts, exceed it; it always lies within ``[min, max]``. Where
+    ``old_present`` is False the new statistics are returned.
     """
     c_old = np.where(old_present, old["count"], 0.0)
     count = c_old + new.count

@@ -18,7 +18,7 @@ Late and out-of-order samples (the choice DESIGN.md leaves open):
   rollups in-order data would have given;
 - a late sample older than the raw retention is merged into the stored rollup buckets:
   count, mean, min and max exactly, p95 as the larger of the stored and the new p95 (an
-  upper bound: a merged bucket never under-reports a tail);
+  approximation, see ``aggregate.merge_stats``);
 - a sample older than a level's retention is dropped from that level (its slot belongs to
   newer data); if it fits no level at all it is not counted as stored.
 

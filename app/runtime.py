@@ -18,25 +18,21 @@ def start_engine(engine: Engine, *, backfill: bool = True) -> EngineRunner:
     what they do not cover (the simulator is deterministic, so all processes agree); with
     Redis the store is shared, so only a new leader fills it — from the persisted rollups,
     then the backfill — and only when it is empty (several workers starting together would
-    otherwise write the same history several times). Only the leader collects new samples and runs the jobs.
+    otherwise write the same history several times). Only the leader collects new samples
+    and runs the jobs.
     """
     engine.state["started_at"] = engine.clock.now()
     engine.size_simulated_cluster()
     days = engine.settings.backfill_days if backfill else 0
 
-    def _backfill():
-        log.info("backfilled %d samples of history", engine.backfill_history(days))
+    def _warm():
+        log.info("backfilled %d samples of history", engine.warm_live_store(days))
 
     shared = bool(engine.settings.redis_url)
     if not shared:
-        if engine.settings.config.rollups.enabled:
-            engine.restore_history()
-        _backfill()
-    def _warm_shared():
-        log.info("backfilled %d samples of history", engine.warm_shared_store(days))
-
+        _warm()
     runner = EngineRunner(engine, leader_lock_for(engine.settings.database_url, engine.settings.var_dir),
-                          default_jobs(engine), on_lead=_warm_shared if shared else None)
+                          default_jobs(engine), on_lead=_warm if shared else None)
     engine.state["runner"] = runner
     if engine.settings.run_scheduler:
         runner.start()

@@ -275,13 +275,13 @@ class Engine:
         self.access_windows.invalidate()
         return result
 
-    def warm_shared_store(self, days: int) -> int:
-        """Fill an empty shared (Redis) store: archived rollups first, then the backfill.
+    def warm_live_store(self, days: int) -> int:
+        """Fill an empty live store: archived rollups first, then the backfill.
 
-        Called by a new leader. A store another worker already filled is left alone; an empty
-        one (first start, or Redis flushed) gets the persisted rollups back before anything is
-        simulated, so the backfill only covers what the archive does not. Returns the samples
-        backfilled.
+        Called at start for the in-memory store, and by a new leader for the shared (Redis)
+        one. A store that already holds data (another worker filled it) is left alone; an
+        empty one gets the persisted rollups back before anything is simulated, so the
+        backfill only covers what the archive does not. Returns the samples backfilled.
         """
         if self.store.last_ingest_ts() is not None:
             return 0

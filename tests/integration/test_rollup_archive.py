@@ -93,16 +93,16 @@ def test_a_new_leader_warms_an_empty_shared_store_from_the_archive(tmp_path, db_
                          clock=ManualClock(clock.now())) for p in prefixes)
     try:
         a.size_simulated_cluster()
-        assert a.warm_shared_store(3) > 0          # nothing archived yet: backfill only
+        assert a.warm_live_store(3) > 0          # nothing archived yet: backfill only
         assert a.flush_rollups() > 0
         before = _history(a, "api", "cpu_pct", "1h", to_epoch_s(clock.now()) - 3 * 86_400, None)
         b.size_simulated_cluster()
-        assert b.warm_shared_store(3) > 0          # B's prefix is empty, as after a Redis flush
+        assert b.warm_live_store(3) > 0          # B's prefix is empty, as after a Redis flush
         assert b.state["restored_until_s"] is not None   # the archive came first
         after = _history(b, "api", "cpu_pct", "1h", to_epoch_s(clock.now()) - 3 * 86_400, None)
         np.testing.assert_array_equal(after["ts"], before["ts"])
         np.testing.assert_allclose(after["max"], before["max"], rtol=1e-12)
-        assert b.warm_shared_store(3) == 0         # a filled shared store is left alone
+        assert b.warm_live_store(3) == 0         # a filled shared store is left alone
     finally:
         a.db.dispose()
         b.db.dispose()
